@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/slab-lab/slab/internal/atomicfile"
 	"io"
 	"os"
 	"path/filepath"
@@ -369,7 +370,7 @@ func (s *Store) writeSnapshot(dir string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, snapshotFile), b, 0o600)
+	return atomicfile.Write(filepath.Join(dir, snapshotFile), b, 0o600)
 }
 
 func (j *journal) append(entries []journalEntry) error {
@@ -404,40 +405,4 @@ func (s *Store) maybeCompact() {
 		_, _ = s.j.f.Seek(0, io.SeekStart)
 		s.j.size = 0
 	}
-}
-
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory, fsyncs it and renames it into place, so readers see the old or
-// the new content, never a torn one.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	defer os.Remove(name)
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slab-lab/slab/awsenv"
+	"github.com/slab-lab/slab/sandbox"
+	"github.com/slab-lab/slab/steps"
+)
+
+type sandboxOptions struct {
+	Addr     string
+	DataDir  string
+	Accounts string
+	Latency  time.Duration
+	Jitter   time.Duration
+	Memory   bool
+}
+
+func newSandboxCmd(ios *IOStreams, g *globalOptions) *cobra.Command {
+	o := &sandboxOptions{}
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Serve the embedded AWS sandbox in the foreground, for the AWS CLI and SDKs",
+		Long: `Serve the embedded AWS sandbox (IAM, STS, S3, DynamoDB, Lambda, SNS, SQS, EventBridge,
+CloudWatch Logs) on 127.0.0.1 until Ctrl-C. Point the AWS CLI at it with the printed
+export line, or with --endpoint-url on each command.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSandbox(cmd, ios, g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Addr, "addr", sandbox.DefaultAddr, "address to listen on (keep it on 127.0.0.1)")
+	f.StringVar(&o.DataDir, "data-dir", "", "persist state here (default: the user data dir, or <state-dir>/sandbox)")
+	f.BoolVar(&o.Memory, "memory", false, "keep state in memory only (lost on exit)")
+	f.StringVar(&o.Accounts, "accounts", "", "CSV access_key_id,account_id mapping keys to accounts (unlisted keys are refused)")
+	f.DurationVar(&o.Latency, "latency", 0, "add this delay to every call (imitate real AWS round trips)")
+	f.DurationVar(&o.Jitter, "jitter", 0, "add a random delay up to this much to every call")
+	return cmd
+}
+
+func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandboxOptions) error {
+	if g.AWS || g.EndpointURL != "" {
+		return usageErr("slab sandbox serves the sandbox; it takes no --aws or --endpoint-url")
+	}
+	if o.Latency < 0 || o.Jitter < 0 {
+		return usageErr("--latency and --jitter must not be negative")
+	}
+	dataDir := o.DataDir
+	if o.Memory {
+		if dataDir != "" {
+			return usageErr("--memory and --data-dir exclude each other")
+		}
+	} else if dataDir == "" {
+		d, err := g.sandboxDataDir()
+		if err != nil {
+			return err
+		}
+		dataDir = d
+	}
+	region := g.Region
+	if region == "" {
+		region = awsenv.DefaultRegion
+	}
+	srv, err := sandbox.Start(sandbox.Options{Addr: o.Addr, DataDir: dataDir, AccountsFile: o.Accounts, Latency: o.Latency, Jitter: o.Jitter, Region: region})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	account := awsenv.SandboxAccount
+	if o.Accounts != "" {
+		account = "per access key, from " + o.Accounts
+	}
+	storage := "memory only"
+	if dataDir != "" {
+		storage = dataDir
+	}
+	fmt.Fprintf(ios.Out, "slab sandbox serving %s\n", srv.URL())
+	fmt.Fprintf(ios.Out, "  account  %s\n  region   %s\n  state    %s\n", account, region, storage)
+	if o.Latency > 0 || o.Jitter > 0 {
+		fmt.Fprintf(ios.Out, "  latency  %s + up to %s jitter\n", o.Latency, o.Jitter)
+	}
+	fmt.Fprintf(ios.Out, "\nIn another terminal:\n  %s\n  aws --endpoint-url %s sts get-caller-identity\n\nCtrl-C stops the sandbox (state is flushed).\n", steps.SandboxExport(srv.URL(), region), srv.URL())
+	<-cmd.Context().Done()
+	fmt.Fprintln(ios.ErrOut, "slab sandbox: stopping, flushing state")
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("flush sandbox state: %w", err)
+	}
+	return nil
+}

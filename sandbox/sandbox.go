@@ -1,0 +1,268 @@
+// Package sandbox is slab's embedded AWS emulator: the lab's services (IAM,
+// STS, S3, DynamoDB, Lambda, SNS, SQS, EventBridge, CloudWatch Logs) served
+// on 127.0.0.1 with their real wire protocols, so the unmodified AWS SDKs and
+// AWS CLI v2 work against it. It knows nothing about the lab itself.
+//
+// Each service lives in its own package under internal/, on one shared core
+// (internal/core): a state store whose every committed transaction is
+// appended to an fsynced journal before the response is sent (so an
+// acknowledged write survives SIGKILL), compacted into a snapshot on open
+// and close. See core's Store for why a journal rather than an embedded
+// database.
+package sandbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slab-lab/slab/sandbox/internal/core"
+	"github.com/slab-lab/slab/sandbox/internal/sts"
+)
+
+// DefaultAddr is where `slab sandbox` listens, LocalStack's customary port.
+const DefaultAddr = "127.0.0.1:4566"
+
+// Options configure a sandbox.
+type Options struct {
+	// Addr to listen on; "127.0.0.1:0" picks a free port.
+	Addr string
+	// DataDir persists state across restarts; "" keeps it in memory.
+	DataDir string
+	// AccountsFile maps access keys to accounts (CSV access_key_id,account_id).
+	AccountsFile string
+	// Latency and Jitter are added to every call.
+	Latency, Jitter time.Duration
+	// Region applies to requests that carry none.
+	Region string
+}
+
+// AuditEntry is one served call.
+type AuditEntry = core.AuditEntry
+
+// Server is a running sandbox.
+type Server struct {
+	core    *core.Core
+	handler http.Handler
+	ln      net.Listener
+	srv     *http.Server
+	url     string
+	lock    *dirLock
+	closed  sync.Once
+	err     error
+}
+
+// New builds a sandbox and loads its state, without listening yet.
+func New(o Options) (*Server, error) {
+	c := core.New()
+	if o.Region != "" {
+		c.DefaultRegion = o.Region
+	}
+	var accounts core.Accounts
+	if o.AccountsFile != "" {
+		a, err := core.LoadAccounts(o.AccountsFile)
+		if err != nil {
+			return nil, fmt.Errorf("accounts file: %w", err)
+		}
+		accounts = a
+	}
+	services := buildServices(c)
+	s := &Server{core: c}
+	if o.DataDir != "" {
+		lock, err := lockDir(o.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.lock = lock
+		if err := c.Store.Open(o.DataDir); err != nil {
+			lock.release()
+			return nil, err
+		}
+	}
+	s.handler = core.NewHandler(c, core.HandlerOptions{
+		Services: services, Accounts: accounts, Latency: o.Latency, Jitter: o.Jitter, Extra: s.extra(),
+	})
+	return s, nil
+}
+
+func buildServices(c *core.Core) []core.Service {
+	return []core.Service{
+		sts.New(c),
+	}
+}
+
+// Start builds a sandbox and serves it on o.Addr until Close.
+func Start(o Options) (*Server, error) {
+	s, err := New(o)
+	if err != nil {
+		return nil, err
+	}
+	addr := o.Addr
+	if addr == "" {
+		addr = DefaultAddr
+	}
+	if err := s.Listen(addr); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Listen binds addr and serves in the background.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("sandbox: listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.url = "http://" + ln.Addr().String()
+	s.core.Endpoint = s.url
+	if s.lock != nil {
+		s.lock.setURL(s.url)
+	}
+	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.srv.Serve(ln) }()
+	return nil
+}
+
+// URL is the endpoint, e.g. http://127.0.0.1:4566.
+func (s *Server) URL() string { return s.url }
+
+// Handler serves the sandbox (for embedding in another server or tests).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close stops serving, flushes state into a snapshot and releases the data dir.
+func (s *Server) Close() error {
+	s.closed.Do(func() {
+		if s.srv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = s.srv.Shutdown(ctx)
+			cancel()
+		}
+		s.err = s.core.Store.Close()
+		if s.lock != nil {
+			s.lock.release()
+		}
+	})
+	return s.err
+}
+
+// AuditMark returns a position in the audit log.
+func (s *Server) AuditMark() uint64 { return s.core.Audit.Mark() }
+
+// AuditSince returns the calls served after mark.
+func (s *Server) AuditSince(mark uint64) []AuditEntry { return s.core.Audit.Since(mark) }
+
+// MutatingSince returns the mutating calls served after mark.
+func (s *Server) MutatingSince(mark uint64) []AuditEntry {
+	return core.Mutating(s.core.Audit.Since(mark))
+}
+
+// extra serves the sandbox-only endpoints under /_slab/.
+func (s *Server) extra() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_slab/health", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "service": "slab-sandbox"})
+	})
+	mux.HandleFunc("GET /_slab/audit", func(w http.ResponseWriter, r *http.Request) {
+		since, _ := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)
+		entries := s.core.Audit.Since(since)
+		if r.URL.Query().Get("mutating") == "true" {
+			entries = core.Mutating(entries)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"mark": s.core.Audit.Mark(), "entries": entries})
+	})
+	return mux
+}
+
+// dirLock keeps two sandboxes from journaling into one data directory. The
+// lock file holds the owner's pid and URL, so a second slab can find and use
+// the running sandbox instead.
+type dirLock struct {
+	path string
+	mu   sync.Mutex
+	pid  int
+}
+
+const lockName = "sandbox.lock"
+
+type lockInfo struct {
+	PID int    `json:"pid"`
+	URL string `json:"url,omitempty"`
+}
+
+// ErrLocked says another live sandbox owns the data directory.
+var ErrLocked = errors.New("sandbox data directory in use")
+
+func lockDir(dir string) (*dirLock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox data dir: %w", err)
+	}
+	path := filepath.Join(dir, lockName)
+	for attempt := 0; attempt < 2; attempt++ {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err == nil {
+			l := &dirLock{path: path, pid: os.Getpid()}
+			_ = json.NewEncoder(f).Encode(lockInfo{PID: l.pid})
+			f.Close()
+			return l, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("sandbox data dir: %w", err)
+		}
+		info, rerr := readLock(path)
+		if rerr == nil && info.PID != os.Getpid() && processAlive(info.PID) {
+			where := ""
+			if info.URL != "" {
+				where = " at " + info.URL
+			}
+			return nil, fmt.Errorf("%w: %s is used by a running sandbox (pid %d)%s", ErrLocked, dir, info.PID, where)
+		}
+		_ = os.Remove(path) // stale: its owner died without releasing it
+	}
+	return nil, fmt.Errorf("%w: could not take %s", ErrLocked, path)
+}
+
+func readLock(path string) (lockInfo, error) {
+	var info lockInfo
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return info, err
+	}
+	err = json.Unmarshal(b, &info)
+	return info, err
+}
+
+func (l *dirLock) setURL(url string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, _ := json.Marshal(lockInfo{PID: l.pid, URL: url})
+	_ = os.WriteFile(l.path, b, 0o600)
+}
+
+func (l *dirLock) release() { _ = os.Remove(l.path) }
+
+// Running reports the URL of a live sandbox that owns dataDir, if any.
+func Running(dataDir string) (string, bool) {
+	info, err := readLock(filepath.Join(dataDir, lockName))
+	if err != nil || info.URL == "" || !processAlive(info.PID) || info.PID == os.Getpid() {
+		return "", false
+	}
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(strings.TrimRight(info.URL, "/") + "/_slab/health")
+	if err != nil {
+		return "", false
+	}
+	resp.Body.Close()
+	return info.URL, resp.StatusCode == http.StatusOK
+}

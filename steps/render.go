@@ -1,0 +1,171 @@
+package steps
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"text/template"
+
+	"github.com/slab-lab/slab/content"
+	"github.com/slab-lab/slab/lab"
+	"github.com/slab-lab/slab/lambdas"
+)
+
+// AccountPlaceholder stands for the account id when it is unknown (no
+// credentials yet); the lessons show how to set it.
+const AccountPlaceholder = "$ACCOUNT_ID"
+
+// Context is everything a lesson is rendered for.
+type Context struct {
+	Target   string // "sandbox", "aws", "endpoint"
+	Region   string
+	Account  string // AccountPlaceholder when unknown
+	Endpoint string // "" on AWS
+	StateID  string
+	Names    lab.Names
+}
+
+// Data is the template data of a lesson; the field names are the lessons'
+// contract (see content/lessons).
+type Data struct {
+	Target, Region, Account, Endpoint, SandboxExport, StateID, Arch                  string
+	Role, Table, Bucket, S3Function, EventFunction, QueueFunction, Topic, Queue, DLQ string
+	Rule                                                                             string
+	RoleArn, BucketArn, TopicArn, QueueArn, QueueURL, DLQArn, DLQURL, RuleArn        string
+	S3FunctionArn, EventFunctionArn, QueueFunctionArn                                string
+}
+
+// DefaultArch is the architecture the lab deploys (Graviton: cheaper per GB-s).
+const DefaultArch = "arm64"
+
+// Data derives the template data: names, ARNs and URLs for the target.
+func (c Context) Data() Data {
+	n := c.Names
+	acct := c.Account
+	if acct == "" {
+		acct = AccountPlaceholder
+	}
+	region := c.Region
+	partition := "aws"
+	if strings.HasPrefix(region, "cn-") {
+		partition = "aws-cn"
+	} else if strings.HasPrefix(region, "us-gov-") {
+		partition = "aws-us-gov"
+	}
+	arn := func(svc, res string) string { return fmt.Sprintf("arn:%s:%s:%s:%s:%s", partition, svc, region, acct, res) }
+	bucket := n.Bucket
+	if bucket == "" {
+		bucket = n.BucketPrefix + acct + "-$(date +%s)"
+	}
+	queueURL := func(name string) string {
+		if c.Endpoint != "" {
+			return strings.TrimRight(c.Endpoint, "/") + "/" + acct + "/" + name
+		}
+		return fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, name)
+	}
+	d := Data{
+		Target: c.Target, Region: region, Account: acct, Endpoint: c.Endpoint, StateID: c.StateID, Arch: DefaultArch,
+		Role: n.Role, Table: n.Table, Bucket: bucket, S3Function: n.S3Function, EventFunction: n.EventFunction,
+		QueueFunction: n.QueueFunction, Topic: n.Topic, Queue: n.Queue, DLQ: n.DLQ, Rule: n.Rule,
+		RoleArn:          fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, acct, n.Role),
+		BucketArn:        fmt.Sprintf("arn:%s:s3:::%s", partition, bucket),
+		TopicArn:         arn("sns", n.Topic),
+		QueueArn:         arn("sqs", n.Queue),
+		QueueURL:         queueURL(n.Queue),
+		DLQArn:           arn("sqs", n.DLQ),
+		DLQURL:           queueURL(n.DLQ),
+		RuleArn:          arn("events", "rule/"+n.Rule),
+		S3FunctionArn:    arn("lambda", "function:"+n.S3Function),
+		EventFunctionArn: arn("lambda", "function:"+n.EventFunction),
+		QueueFunctionArn: arn("lambda", "function:"+n.QueueFunction),
+	}
+	if c.Target == "sandbox" {
+		d.SandboxExport = SandboxExport(c.Endpoint, region)
+	}
+	return d
+}
+
+// SandboxExport is the line a learner pastes into another terminal to point
+// the AWS CLI and SDKs at the sandbox. The Debian AWS CLI (2.9) ignores
+// AWS_ENDPOINT_URL, which is why the lessons' commands carry --endpoint-url
+// too.
+func SandboxExport(endpoint, region string) string {
+	return fmt.Sprintf("export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s AWS_DEFAULT_REGION=%s AWS_PAGER=\"\"", endpoint, region, region)
+}
+
+func (c Context) funcs() template.FuncMap {
+	return template.FuncMap{
+		"aws": func() string {
+			if c.Endpoint != "" {
+				return "aws --endpoint-url " + c.Endpoint
+			}
+			return "aws"
+		},
+		"nodeSource": func(name string) (string, error) {
+			src, ok := lambdas.NodeSource(name)
+			if !ok {
+				return "", fmt.Errorf("no Node.js source for %q", name)
+			}
+			return strings.TrimRight(src, "\n"), nil
+		},
+		"json": func(v any) (string, error) {
+			b, err := json.Marshal(v)
+			return string(b), err
+		},
+	}
+}
+
+// RenderLesson renders any lesson (a step id, or overview, troubleshooting,
+// cleanup, exam-tips) for the context.
+func RenderLesson(name string, c Context) (string, error) {
+	src, err := content.Lesson(name)
+	if err != nil {
+		return "", err
+	}
+	tmpl, err := template.New(name).Option("missingkey=error").Funcs(c.funcs()).Parse(src)
+	if err != nil {
+		return "", fmt.Errorf("lesson %s: %w", name, err)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, c.Data()); err != nil {
+		return "", fmt.Errorf("lesson %s: %w", name, err)
+	}
+	return buf.String(), nil
+}
+
+// Render renders the step's lesson.
+func (s *Step) Render(c Context) (string, error) { return RenderLesson(s.ID, c) }
+
+// Command is one copyable block of shell commands from a lesson.
+type Command struct {
+	// Title is the text that introduces the block (the nearest heading or
+	// sentence before it).
+	Title string
+	Text  string
+}
+
+var fence = regexp.MustCompile("(?ms)^```bash[ \t]*\n(.*?)^```[ \t]*$")
+
+// Commands extracts the ```bash blocks of rendered markdown, in order.
+func Commands(markdown string) []Command {
+	var out []Command
+	for _, m := range fence.FindAllStringSubmatchIndex(markdown, -1) {
+		body := markdown[m[2]:m[3]]
+		out = append(out, Command{Title: titleBefore(markdown[:m[0]]), Text: strings.TrimRight(body, "\n")})
+	}
+	return out
+}
+
+func titleBefore(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		l := strings.TrimSpace(lines[i])
+		if l == "" || strings.HasPrefix(l, "```") || strings.HasPrefix(l, "<!--") {
+			continue
+		}
+		return strings.TrimRight(strings.TrimLeft(l, "#*-> "), ":")
+	}
+	return ""
+}
