@@ -54,7 +54,9 @@ func (c Context) Data() Data {
 	} else if strings.HasPrefix(region, "us-gov-") {
 		partition = "aws-us-gov"
 	}
-	arn := func(svc, res string) string { return fmt.Sprintf("arn:%s:%s:%s:%s:%s", partition, svc, region, acct, res) }
+	arn := func(svc, res string) string {
+		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", partition, svc, region, acct, res)
+	}
 	bucket := n.Bucket
 	if bucket == "" {
 		bucket = n.BucketPrefix + acct + "-$(date +%s)"
