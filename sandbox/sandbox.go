@@ -205,17 +205,34 @@ type lockInfo struct {
 // ErrLocked says another live sandbox owns the data directory.
 var ErrLocked = errors.New("sandbox data directory in use")
 
+// held are the lock files this process owns: a pid check cannot tell two
+// sandboxes of one process apart.
+var (
+	heldMu sync.Mutex
+	held   = map[string]bool{}
+)
+
 func lockDir(dir string) (*dirLock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("sandbox data dir: %w", err)
 	}
 	path := filepath.Join(dir, lockName)
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	heldMu.Lock()
+	defer heldMu.Unlock()
+	if held[path] {
+		info, _ := readLock(path)
+		return nil, fmt.Errorf("%w: %s is used by another sandbox of this process at %s", ErrLocked, dir, info.URL)
+	}
 	for attempt := 0; attempt < 2; attempt++ {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err == nil {
 			l := &dirLock{path: path, pid: os.Getpid()}
 			_ = json.NewEncoder(f).Encode(lockInfo{PID: l.pid})
 			f.Close()
+			held[path] = true
 			return l, nil
 		}
 		if !errors.Is(err, os.ErrExist) {
@@ -251,12 +268,17 @@ func (l *dirLock) setURL(url string) {
 	_ = os.WriteFile(l.path, b, 0o600)
 }
 
-func (l *dirLock) release() { _ = os.Remove(l.path) }
+func (l *dirLock) release() {
+	heldMu.Lock()
+	delete(held, l.path)
+	heldMu.Unlock()
+	_ = os.Remove(l.path)
+}
 
 // Running reports the URL of a live sandbox that owns dataDir, if any.
 func Running(dataDir string) (string, bool) {
 	info, err := readLock(filepath.Join(dataDir, lockName))
-	if err != nil || info.URL == "" || !processAlive(info.PID) || info.PID == os.Getpid() {
+	if err != nil || info.URL == "" || !processAlive(info.PID) {
 		return "", false
 	}
 	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(strings.TrimRight(info.URL, "/") + "/_slab/health")

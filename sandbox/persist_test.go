@@ -1,0 +1,125 @@
+package sandbox
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// The child half of TestAcknowledgedWritesSurviveSIGKILL: a sandbox in its
+// own process, so the parent can kill it without any chance to flush.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("SLAB_SANDBOX_CHILD_DIR"); dir != "" {
+		srv, err := Start(Options{Addr: "127.0.0.1:0", DataDir: dir})
+		if err != nil {
+			fmt.Println("ERR", err)
+			os.Exit(1)
+		}
+		fmt.Println("URL", srv.URL())
+		select {}
+	}
+	os.Exit(m.Run())
+}
+
+func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SLAB_SANDBOX_CHILD_DIR="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "URL ") {
+		_ = cmd.Process.Kill()
+		t.Fatalf("child: %q %v", line, err)
+	}
+	return cmd, strings.TrimSpace(strings.TrimPrefix(line, "URL "))
+}
+
+func cfgFor(url, key string) aws.Config {
+	return aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider(key, "x", "")}
+}
+
+func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	child, url := startChild(t, dir)
+	// Each AssumeRole is a journaled write: the temporary key it returns
+	// must still map to its account after the process dies mid-flight.
+	const n = 50
+	keys := make([]string, n)
+	accounts := make([]string, n)
+	client := sts.NewFromConfig(cfgFor(url, "test"))
+	for i := range n {
+		accounts[i] = fmt.Sprintf("%012d", 100000000000+i)
+		out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + accounts[i] + ":role/grader"), RoleSessionName: aws.String("s")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = aws.ToString(out.Credentials.AccessKeyId)
+	}
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+
+	child2, url2 := startChild(t, dir)
+	defer func() { _ = child2.Process.Kill(); _ = child2.Wait() }()
+	for i, key := range keys {
+		id, err := sts.NewFromConfig(cfgFor(url2, key)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			t.Fatalf("write %d lost: %v", i, err)
+		}
+		if got := aws.ToString(id.Account); got != accounts[i] {
+			t.Fatalf("write %d: account %s, want %s", i, got, accounts[i])
+		}
+	}
+}
+
+func TestSecondSandboxOnSameDataDirIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Start(Options{Addr: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := New(Options{DataDir: dir}); err == nil || !strings.Contains(err.Error(), a.URL()) {
+		t.Fatalf("want a refusal naming %s, got %v", a.URL(), err)
+	}
+	if url, ok := Running(dir); !ok || url != a.URL() {
+		t.Fatalf("Running = %q %v", url, ok)
+	}
+	a.Close()
+	b, err := Start(Options{Addr: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		t.Fatalf("after close: %v", err)
+	}
+	b.Close()
+}
+
+func TestStaleLockIsTakenOver(t *testing.T) {
+	dir := t.TempDir()
+	// A pid that cannot be alive.
+	if err := os.WriteFile(dir+"/"+lockName, []byte(`{"pid": 2147483600, "url": "http://127.0.0.1:1"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Start(Options{Addr: "127.0.0.1:0", DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+}
