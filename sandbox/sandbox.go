@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
+	"github.com/slab-lab/slab/sandbox/internal/iam"
 	"github.com/slab-lab/slab/sandbox/internal/sts"
 )
 
@@ -97,6 +98,7 @@ func New(o Options) (*Server, error) {
 func buildServices(c *core.Core) []core.Service {
 	return []core.Service{
 		sts.New(c),
+		iam.New(c),
 	}
 }
 

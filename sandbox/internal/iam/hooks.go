@@ -1,0 +1,102 @@
+package iam
+
+import (
+	"strings"
+
+	"github.com/slab-lab/slab/policy"
+	"github.com/slab-lab/slab/sandbox/internal/core"
+)
+
+// parseRoleArn splits arn:aws:iam::<account>:role/<path><name>.
+func parseRoleArn(arn string) (account, name string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+		return "", "", false
+	}
+	res := parts[5]
+	name = res[strings.LastIndex(res, "/")+1:]
+	if name == "" || len(parts[4]) != 12 {
+		return "", "", false
+	}
+	return parts[4], name, true
+}
+
+// roleByArn finds a role of account by its full ARN (path included).
+func (s *Service) roleByArn(tx *core.Tx, account, arn string) (Role, error) {
+	acct, name, ok := parseRoleArn(arn)
+	if !ok {
+		return Role{}, core.Errorf("InvalidInput", "Invalid ARN: %s", arn)
+	}
+	role, found := s.roles.Get(tx, roleKey(account, name))
+	if acct != account || !found || role.Arn != arn {
+		return Role{}, noSuchRole(name)
+	}
+	return role, nil
+}
+
+// RoleByARN implements core.IAMView.
+func (s *Service) RoleByARN(tx *core.Tx, account, arn string) (core.RoleInfo, bool) {
+	role, err := s.roleByArn(tx, account, arn)
+	if err != nil {
+		return core.RoleInfo{}, false
+	}
+	return core.RoleInfo{Name: role.Name, Arn: role.Arn, RoleID: role.RoleID, AssumeRolePolicy: role.TrustPolicy}, true
+}
+
+// RoleAllows implements core.IAMView: the role's attached managed and
+// inline policies allow action on resource, and none denies it.
+func (s *Service) RoleAllows(tx *core.Tx, account, roleArn, action, resource string, ctx map[string]string) bool {
+	multi := make(map[string][]string, len(ctx))
+	for k, v := range ctx {
+		multi[k] = []string{v}
+	}
+	res, _, ok := s.EvaluateRole(tx, account, roleArn, policy.Request{Action: action, Resource: resource, Context: multi})
+	return ok && res.Allowed()
+}
+
+// EvaluateRole evaluates a request against a role's identity policies and
+// returns the documents it used, so a caller can name the statement that
+// allowed or denied (res.Matched[i].Doc indexes docs). ok is false when
+// the role does not exist.
+func (s *Service) EvaluateRole(tx *core.Tx, account, roleArn string, req policy.Request) (res policy.Result, docs []RoleDocument, ok bool) {
+	role, err := s.roleByArn(tx, account, roleArn)
+	if err != nil {
+		return policy.Result{}, nil, false
+	}
+	docs = roleDocuments(role)
+	parsed := make([]*policy.Document, len(docs))
+	for i, d := range docs {
+		parsed[i] = d.Doc
+	}
+	return policy.Evaluate(req, parsed...), docs, true
+}
+
+// AssumeCheck is the "iam.assume-check" hook STS calls before AssumeRole:
+// the role must exist in its account and its trust policy must let the
+// caller's account (arn:aws:iam::<caller>:root, its account id, or "*")
+// perform sts:AssumeRole. The refusal is worded as AWS words it.
+func (s *Service) AssumeCheck(tx *core.Tx, callerAccount, roleArn string) error {
+	denied := core.ErrorStatus(403, "AccessDenied",
+		"User: arn:aws:iam::%s:root is not authorized to perform: sts:AssumeRole on resource: %s", callerAccount, roleArn)
+	acct, _, ok := parseRoleArn(roleArn)
+	if !ok {
+		return denied
+	}
+	role, err := s.roleByArn(tx, acct, roleArn)
+	if err != nil {
+		return denied
+	}
+	trust, err := policy.Parse(role.TrustPolicy)
+	if err != nil {
+		return denied
+	}
+	res := policy.EvaluateResource(policy.Request{
+		Principal: policy.AccountPrincipal(callerAccount), Action: "sts:AssumeRole", Resource: roleArn,
+	}, trust)
+	if !res.Allowed() {
+		return denied
+	}
+	return nil
+}
+
+var _ core.IAMView = (*Service)(nil)
