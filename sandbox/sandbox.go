@@ -27,6 +27,8 @@ import (
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
 	"github.com/slab-lab/slab/sandbox/internal/iam"
+	"github.com/slab-lab/slab/sandbox/internal/sns"
+	"github.com/slab-lab/slab/sandbox/internal/sqs"
 	"github.com/slab-lab/slab/sandbox/internal/sts"
 )
 
@@ -99,6 +101,8 @@ func buildServices(c *core.Core) []core.Service {
 	return []core.Service{
 		sts.New(c),
 		iam.New(c),
+		sqs.New(c),
+		sns.New(c),
 	}
 }
 
