@@ -163,7 +163,9 @@ func parse(md string) ([]block, []heading) {
 			continue
 		}
 		if lang, ok := strings.CutPrefix(strings.TrimSpace(line), "```"); ok {
-			cur = &block{lang: strings.TrimSpace(lang), line: i + 1, section: section}
+			// The info string may carry tags after the language ("bash alt").
+			first, _, _ := strings.Cut(strings.TrimSpace(lang), " ")
+			cur = &block{lang: first, line: i + 1, section: section}
 			continue
 		}
 		if m := regexp.MustCompile(`^(#{1,6}) (.+)$`).FindStringSubmatch(line); m != nil {

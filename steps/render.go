@@ -142,32 +142,58 @@ func (s *Step) Render(c Context) (string, error) { return RenderLesson(s.ID, c) 
 
 // Command is one copyable block of shell commands from a lesson.
 type Command struct {
-	// Title is the text that introduces the block (the nearest heading or
-	// sentence before it).
+	// Title is the paragraph or heading that introduces the block.
 	Title string
 	Text  string
+	// Alt marks an alternative path (```bash alt): the Node.js option, the
+	// one-command cleanup, an optional experiment. The main sequence of a
+	// lesson is its blocks without Alt, run in order.
+	Alt bool
 }
 
-var fence = regexp.MustCompile("(?ms)^```bash[ \t]*\n(.*?)^```[ \t]*$")
+var fence = regexp.MustCompile("(?ms)^```bash([ \t][^\n]*)?\n(.*?)^```[ \t]*$")
 
 // Commands extracts the ```bash blocks of rendered markdown, in order.
 func Commands(markdown string) []Command {
 	var out []Command
 	for _, m := range fence.FindAllStringSubmatchIndex(markdown, -1) {
-		body := markdown[m[2]:m[3]]
-		out = append(out, Command{Title: titleBefore(markdown[:m[0]]), Text: strings.TrimRight(body, "\n")})
+		var tags []string
+		if m[2] >= 0 {
+			tags = strings.Fields(markdown[m[2]:m[3]])
+		}
+		alt := false
+		for _, t := range tags {
+			alt = alt || t == "alt"
+		}
+		body := markdown[m[4]:m[5]]
+		out = append(out, Command{Title: titleBefore(markdown[:m[0]]), Text: strings.TrimRight(body, "\n"), Alt: alt})
 	}
 	return out
 }
 
+// titleBefore returns the paragraph (or heading) just above a block, joined
+// into one line.
 func titleBefore(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		l := strings.TrimSpace(lines[i])
+	end := len(lines) - 1
+	for end >= 0 && strings.TrimSpace(lines[end]) == "" {
+		end--
+	}
+	start := end
+	for start > 0 {
+		prev := strings.TrimSpace(lines[start-1])
+		if prev == "" || strings.HasPrefix(prev, "```") || strings.HasPrefix(prev, "#") || strings.HasPrefix(lines[start], "#") {
+			break
+		}
+		start--
+	}
+	var parts []string
+	for _, l := range lines[max(start, 0) : end+1] {
+		l = strings.TrimSpace(l)
 		if l == "" || strings.HasPrefix(l, "```") || strings.HasPrefix(l, "<!--") {
 			continue
 		}
-		return strings.TrimRight(strings.TrimLeft(l, "#*-> "), ":")
+		parts = append(parts, strings.TrimLeft(l, "#*-> "))
 	}
-	return ""
+	return strings.TrimRight(strings.Join(parts, " "), ":")
 }

@@ -1,0 +1,65 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/slab-lab/slab/lab"
+)
+
+func TestCommandsParsesTagsAndTitles(t *testing.T) {
+	md := "# T\n\nFirst do this,\nacross two lines:\n\n```bash\necho one\n```\n\n### Option B\n\n```bash alt\necho two\n```\n\n```json\n{}\n```\n"
+	got := Commands(md)
+	if len(got) != 2 {
+		t.Fatalf("%d commands: %+v", len(got), got)
+	}
+	if got[0].Text != "echo one" || got[0].Alt || got[0].Title != "First do this, across two lines" {
+		t.Errorf("first: %+v", got[0])
+	}
+	if got[1].Text != "echo two" || !got[1].Alt || got[1].Title != "Option B" {
+		t.Errorf("second: %+v", got[1])
+	}
+}
+
+func TestFindByIDAndNumber(t *testing.T) {
+	for i, id := range lab.StepIDs {
+		a, err := Find(id)
+		if err != nil || a.Number != i+1 {
+			t.Fatalf("%s: %v %v", id, a, err)
+		}
+		b, err := Find(string(rune('1' + i)))
+		if err != nil || b != a {
+			t.Fatalf("%d: %v", i+1, err)
+		}
+	}
+	for _, bad := range []string{"0", "9", "iam", ""} {
+		if _, err := Find(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestEveryStepRendersWithMainCommands(t *testing.T) {
+	n := lab.DefaultNames()
+	n.Bucket = n.BucketFor("123456789012", 1)
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		for _, s := range All {
+			md, err := s.Render(Context{Target: "aws", Region: region, Account: "123456789012", StateID: "ab12", Names: n})
+			if err != nil {
+				t.Fatal(err)
+			}
+			main := 0
+			for _, c := range Commands(md) {
+				if !c.Alt {
+					main++
+				}
+				if strings.Contains(c.Text, "--endpoint-url") {
+					t.Errorf("%s: AWS commands carry --endpoint-url", s.ID)
+				}
+			}
+			if main == 0 {
+				t.Errorf("%s: no main commands", s.ID)
+			}
+		}
+	}
+}
