@@ -26,7 +26,10 @@ import (
 	"time"
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
+	"github.com/slab-lab/slab/sandbox/internal/events"
 	"github.com/slab-lab/slab/sandbox/internal/iam"
+	"github.com/slab-lab/slab/sandbox/internal/lambda"
+	"github.com/slab-lab/slab/sandbox/internal/logs"
 	"github.com/slab-lab/slab/sandbox/internal/sns"
 	"github.com/slab-lab/slab/sandbox/internal/sqs"
 	"github.com/slab-lab/slab/sandbox/internal/sts"
@@ -103,6 +106,9 @@ func buildServices(c *core.Core) []core.Service {
 		iam.New(c),
 		sqs.New(c),
 		sns.New(c),
+		lambda.New(c),
+		events.New(c),
+		logs.New(c),
 	}
 }
 

@@ -1,0 +1,102 @@
+package runtimes
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStatusAtBoundaries(t *testing.T) {
+	day := func(s string) time.Time {
+		d, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	second := time.Second
+	tests := []struct {
+		id    string
+		at    time.Time
+		phase Phase
+	}{
+		{"nodejs18.x", day("2025-08-31"), Supported},
+		{"nodejs18.x", day("2025-09-01"), Deprecated},
+		{"nodejs18.x", AsOf, Deprecated},
+		{"nodejs18.x", day("2027-02-01").Add(-second), Deprecated},
+		{"nodejs18.x", day("2027-02-01"), CreateBlocked},
+		{"nodejs18.x", day("2027-03-03").Add(-second), CreateBlocked},
+		{"nodejs18.x", day("2027-03-03"), UpdateBlocked},
+		{"nodejs20.x", day("2026-04-29"), Supported},
+		{"nodejs20.x", day("2026-04-30"), Deprecated},
+		{"nodejs20.x", AsOf, Deprecated},
+		{"nodejs20.x", day("2027-02-01"), CreateBlocked},
+		{"nodejs22.x", AsOf, Supported},
+		{"nodejs22.x", day("2027-04-30"), Deprecated},
+		{"nodejs22.x", day("2027-06-01"), CreateBlocked},
+		{"nodejs22.x", day("2027-07-01"), UpdateBlocked},
+		{"nodejs24.x", AsOf, Supported},
+		// No create date published: the update block implies it.
+		{"nodejs24.x", day("2028-07-01"), UpdateBlocked},
+		{"provided.al2023", AsOf, Supported},
+		{"provided.al2", AsOf, Deprecated},
+		{"python3.9", AsOf, Deprecated},
+		{"python3.9", day("2027-03-03"), UpdateBlocked},
+		{"python3.13", AsOf, Supported},
+	}
+	for _, tc := range tests {
+		st, ok := StatusAt(tc.id, tc.at)
+		if !ok {
+			t.Fatalf("%s unknown", tc.id)
+		}
+		if st.Phase != tc.phase {
+			t.Errorf("%s at %s: phase %v, want %v", tc.id, tc.at.Format(time.RFC3339), st.Phase, tc.phase)
+		}
+		wantCreate := tc.phase < CreateBlocked
+		wantUpdate := tc.phase < UpdateBlocked
+		if st.CanCreate() != wantCreate || st.CanUpdate() != wantUpdate {
+			t.Errorf("%s at %s: create %v update %v", tc.id, tc.at, st.CanCreate(), st.CanUpdate())
+		}
+	}
+}
+
+func TestUnknownRuntime(t *testing.T) {
+	if _, ok := StatusAt("nodejs99.x", AsOf); ok {
+		t.Fatal("nodejs99.x should be unknown")
+	}
+}
+
+func TestTableIsConsistent(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range All() {
+		if seen[r.ID] {
+			t.Errorf("%s listed twice", r.ID)
+		}
+		seen[r.ID] = true
+		if r.Source == "" || r.Name == "" || r.OS == "" {
+			t.Errorf("%s: missing name, OS or source", r.ID)
+		}
+		if r.Deprecated.IsZero() {
+			t.Errorf("%s: every managed runtime has a projected deprecation date", r.ID)
+		}
+		if !r.BlockCreate.IsZero() && r.BlockCreate.Before(r.Deprecated) {
+			t.Errorf("%s: create blocked before deprecation", r.ID)
+		}
+		if !r.BlockCreate.IsZero() && !r.BlockUpdate.IsZero() && r.BlockUpdate.Before(r.BlockCreate) {
+			t.Errorf("%s: update blocked before create", r.ID)
+		}
+	}
+	if ids := IDs(); len(ids) != len(seen) || ids[0] > ids[len(ids)-1] {
+		t.Errorf("IDs not sorted or incomplete: %v", ids)
+	}
+}
+
+func TestBlockedMessage(t *testing.T) {
+	want := "The runtime parameter of nodejs18.x is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions."
+	if got := BlockedMessage("nodejs18.x"); got != want {
+		t.Fatalf("got %q", got)
+	}
+	if !strings.Contains(Phase(9).String(), "unknown") {
+		t.Fatal("out-of-range phase should print as unknown")
+	}
+}
