@@ -1,5 +1,7 @@
 package core
 
+import "context"
+
 // Cross-service capabilities. A service that offers one registers it with
 // Core.SetHook under the name below; a consumer type-asserts Core.Hook(name)
 // and, when it is absent (a test sandbox without that service), skips the
@@ -42,4 +44,39 @@ type QueueInfo struct {
 // SQSView is implemented by the SQS service.
 type SQSView interface {
 	QueueByARN(tx *Tx, arn string) (QueueInfo, bool)
+}
+
+// HookInvoker is the name of the Invoker hook, offered by the Lambda
+// runtime (sandbox/internal/runtime) to the event engine.
+const HookInvoker = "lambda.invoker"
+
+// InvokeInput is one invocation requested by an event source.
+type InvokeInput struct {
+	Scope    Scope
+	Function string // name or ARN (unqualified or $LATEST)
+	Payload  []byte
+	// Source names the caller for logs and the audit log: "s3", "sns",
+	// "sqs", "events", "api".
+	Source string
+}
+
+// InvokeOutput is a finished invocation.
+type InvokeOutput struct {
+	RequestID string
+	Payload   []byte
+	// FunctionError is "" on success, "Unhandled" when the function failed
+	// (its error document is in Payload), as in Lambda's Invoke API.
+	FunctionError string
+	// LogTail is the end of the invocation's log (at most 4 KB).
+	LogTail string
+}
+
+// Invoker runs Lambda functions.
+type Invoker interface {
+	// Invoke runs the function synchronously (RequestResponse).
+	Invoke(ctx context.Context, in InvokeInput) (InvokeOutput, error)
+	// InvokeAsync queues an Event invocation with Lambda's asynchronous
+	// retry policy (two retries with backoff after a function error) and
+	// returns at once with the request id.
+	InvokeAsync(in InvokeInput) (string, error)
 }
