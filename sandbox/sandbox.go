@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
+	"github.com/slab-lab/slab/sandbox/internal/dynamodb"
 	"github.com/slab-lab/slab/sandbox/internal/events"
 	"github.com/slab-lab/slab/sandbox/internal/iam"
 	"github.com/slab-lab/slab/sandbox/internal/lambda"
@@ -104,6 +105,7 @@ func buildServices(c *core.Core) []core.Service {
 	return []core.Service{
 		sts.New(c),
 		iam.New(c),
+		dynamodb.New(c),
 		sqs.New(c),
 		sns.New(c),
 		lambda.New(c),
