@@ -31,6 +31,7 @@ import (
 	"github.com/slab-lab/slab/sandbox/internal/iam"
 	"github.com/slab-lab/slab/sandbox/internal/lambda"
 	"github.com/slab-lab/slab/sandbox/internal/logs"
+	"github.com/slab-lab/slab/sandbox/internal/s3"
 	"github.com/slab-lab/slab/sandbox/internal/sns"
 	"github.com/slab-lab/slab/sandbox/internal/sqs"
 	"github.com/slab-lab/slab/sandbox/internal/sts"
@@ -106,6 +107,7 @@ func buildServices(c *core.Core) []core.Service {
 		sts.New(c),
 		iam.New(c),
 		dynamodb.New(c),
+		s3.New(c),
 		sqs.New(c),
 		sns.New(c),
 		lambda.New(c),
