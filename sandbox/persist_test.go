@@ -9,10 +9,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // The child half of TestAcknowledgedWritesSurviveSIGKILL: a sandbox in its
@@ -58,19 +60,29 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	child, url := startChild(t, dir)
-	// Each AssumeRole is a journaled write: the temporary key it returns
-	// must still map to its account after the process dies mid-flight.
-	const n = 50
-	keys := make([]string, n)
-	accounts := make([]string, n)
-	client := sts.NewFromConfig(cfgFor(url, "test"))
+	db := dynamodb.NewFromConfig(cfgFor(url, "test"))
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("persisted"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("persisted")}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// Every acknowledged PutItem must survive a kill that gives the
+	// process no chance to flush or compact.
+	const n = 200
 	for i := range n {
-		accounts[i] = fmt.Sprintf("%012d", 100000000000+i)
-		out, err := client.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + accounts[i] + ":role/grader"), RoleSessionName: aws.String("s")})
+		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("persisted"), Item: map[string]types.AttributeValue{
+			"id": &types.AttributeValueMemberS{Value: fmt.Sprintf("item-%03d", i)},
+		}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys[i] = aws.ToString(out.Credentials.AccessKeyId)
 	}
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -79,13 +91,16 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 
 	child2, url2 := startChild(t, dir)
 	defer func() { _ = child2.Process.Kill(); _ = child2.Wait() }()
-	for i, key := range keys {
-		id, err := sts.NewFromConfig(cfgFor(url2, key)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	db2 := dynamodb.NewFromConfig(cfgFor(url2, "test"))
+	for i := range n {
+		out, err := db2.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("persisted"), Key: map[string]types.AttributeValue{
+			"id": &types.AttributeValueMemberS{Value: fmt.Sprintf("item-%03d", i)},
+		}})
 		if err != nil {
-			t.Fatalf("write %d lost: %v", i, err)
+			t.Fatal(err)
 		}
-		if got := aws.ToString(id.Account); got != accounts[i] {
-			t.Fatalf("write %d: account %s, want %s", i, got, accounts[i])
+		if out.Item == nil {
+			t.Fatalf("acknowledged write item-%03d lost after SIGKILL", i)
 		}
 	}
 }
