@@ -27,10 +27,12 @@ import (
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
 	"github.com/slab-lab/slab/sandbox/internal/dynamodb"
+	"github.com/slab-lab/slab/sandbox/internal/engine"
 	"github.com/slab-lab/slab/sandbox/internal/events"
 	"github.com/slab-lab/slab/sandbox/internal/iam"
 	"github.com/slab-lab/slab/sandbox/internal/lambda"
 	"github.com/slab-lab/slab/sandbox/internal/logs"
+	lambdaruntime "github.com/slab-lab/slab/sandbox/internal/runtime"
 	"github.com/slab-lab/slab/sandbox/internal/s3"
 	"github.com/slab-lab/slab/sandbox/internal/sns"
 	"github.com/slab-lab/slab/sandbox/internal/sqs"
@@ -52,6 +54,25 @@ type Options struct {
 	Latency, Jitter time.Duration
 	// Region applies to requests that carry none.
 	Region string
+	// TimeScale runs EventBridge schedules faster than real time: 60 fires
+	// a rate(5 minutes) rule every 5 seconds. Zero means real time.
+	TimeScale float64
+
+	// SelfExe is slab's own executable: Lambda functions packaged by slab
+	// (zips with slab-manifest.json) run it in bootstrap mode. Without it
+	// they run only when their bootstrap is a binary of this host.
+	SelfExe string
+	// NodePath is the node executable for nodejs* functions ("" finds
+	// node on PATH); NodeModules a node_modules directory standing in for
+	// the AWS SDK v3 AWS's Node.js runtimes include ("" for none).
+	NodePath, NodeModules string
+	// MaxConcurrency caps the execution environments of each function
+	// (default 10); further invocations wait for one.
+	MaxConcurrency int
+	// AsyncRetryDelay is the wait before retrying a failed asynchronous
+	// invocation; the second retry waits twice as long. Zero means
+	// Lambda's 1 minute.
+	AsyncRetryDelay time.Duration
 }
 
 // AuditEntry is one served call.
@@ -65,6 +86,8 @@ type Server struct {
 	srv     *http.Server
 	url     string
 	lock    *dirLock
+	engine  *engine.Engine
+	runtime *lambdaruntime.Runtime
 	closed  sync.Once
 	err     error
 }
@@ -85,6 +108,9 @@ func New(o Options) (*Server, error) {
 	}
 	services := buildServices(c)
 	s := &Server{core: c}
+	// The event engine registers the hooks S3 and SNS call and reads the
+	// other services; its goroutines start with Listen.
+	s.engine = engine.New(c, services, engine.Options{TimeScale: o.TimeScale})
 	if o.DataDir != "" {
 		lock, err := lockDir(o.DataDir)
 		if err != nil {
@@ -96,6 +122,7 @@ func New(o Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.runtime = startRuntime(c, services, o)
 	s.handler = core.NewHandler(c, core.HandlerOptions{
 		Services: services, Accounts: accounts, Latency: o.Latency, Jitter: o.Jitter, Extra: s.extra(),
 	})
@@ -114,6 +141,26 @@ func buildServices(c *core.Core) []core.Service {
 		events.New(c),
 		logs.New(c),
 	}
+}
+
+// startRuntime attaches the Lambda runtime, which executes functions for
+// Invoke and the event engine. It comes after the services (it wraps STS's
+// session hook) and after the store is loaded (it reads functions).
+func startRuntime(c *core.Core, services []core.Service, o Options) *lambdaruntime.Runtime {
+	var fns *lambda.Service
+	var lg *logs.Service
+	for _, svc := range services {
+		switch v := svc.(type) {
+		case *lambda.Service:
+			fns = v
+		case *logs.Service:
+			lg = v
+		}
+	}
+	return lambdaruntime.New(c, fns, lg, lambdaruntime.Options{
+		SelfExe: o.SelfExe, NodePath: o.NodePath, NodeModules: o.NodeModules,
+		MaxConcurrency: o.MaxConcurrency, AsyncRetryDelay: o.AsyncRetryDelay,
+	})
 }
 
 // Start builds a sandbox and serves it on o.Addr until Close.
@@ -147,6 +194,7 @@ func (s *Server) Listen(addr string) error {
 	}
 	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
+	s.engine.Start()
 	return nil
 }
 
@@ -154,16 +202,30 @@ func (s *Server) Listen(addr string) error {
 func (s *Server) URL() string { return s.url }
 
 // Handler serves the sandbox (for embedding in another server or tests).
-func (s *Server) Handler() http.Handler { return s.handler }
+// The event engine starts with it, as it does with Listen.
+func (s *Server) Handler() http.Handler {
+	s.engine.Start()
+	return s.handler
+}
 
 // Close stops serving, flushes state into a snapshot and releases the data dir.
 func (s *Server) Close() error {
 	s.closed.Do(func() {
+		// The event engine stops taking events and polling first, so that
+		// nothing it starts meets a closed runtime.
+		s.engine.Stop()
+		// Function processes go first: an Invoke in flight then ends at
+		// once instead of holding the HTTP shutdown.
+		if s.runtime != nil {
+			_ = s.runtime.Close()
+		}
 		if s.srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = s.srv.Shutdown(ctx)
 			cancel()
 		}
+		// The engine's goroutines end before the store they write to.
+		s.engine.Close()
 		s.err = s.core.Store.Close()
 		if s.lock != nil {
 			s.lock.release()
@@ -199,6 +261,7 @@ func (s *Server) extra() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"mark": s.core.Audit.Mark(), "entries": entries})
 	})
+	s.engine.Mount(mux)
 	return mux
 }
 
