@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/lab"
@@ -64,15 +65,54 @@ type Result struct {
 	Evidence []string `json:"evidence,omitempty"`
 	Hint     string   `json:"hint,omitempty"`
 	Weight   int      `json:"weight"`
+	// Duration is how long the check took (reports; not persisted).
+	Duration time.Duration `json:"-"`
 }
 
 // Check is one verification.
 type Check struct {
 	ID     string
+	Step   string
 	Title  string
 	Weight int
 	// Probe marks the active end-to-end probes, which write and clean up
 	// test data and run only when asked (--probe, the TUI's probe key).
 	Probe bool
-	Run   func(ctx context.Context, env *awsenv.Env, n lab.Names) Result
+	// Actions are the IAM actions the check may call (as "service:Action").
+	// `slab grader-policy` is generated from them, and a test proves every
+	// call a check makes is among them.
+	Actions []string
+	Run     func(ctx context.Context, env *awsenv.Env, n lab.Names) Result
+}
+
+// Aggregate is a step's status and score from its results. The worst status
+// wins (Pass < Warn < Skip < Error < Fail), so an Error never turns into a
+// Fail and one Fail is never hidden by an Error. A Pass earns the check's
+// weight and a Warn half of it (rounded up). An Error earns nothing and does
+// not count towards maxScore either: slab could not tell, so the check is
+// neither won nor lost (the report counts it as an error instead).
+func Aggregate(rs []Result) (status Status, score, maxScore int) {
+	if len(rs) == 0 {
+		return Skip, 0, 0
+	}
+	status = Pass
+	for _, r := range rs {
+		if r.Status > status {
+			status = r.Status
+		}
+		w := r.Weight
+		if w <= 0 {
+			w = 1
+		}
+		switch r.Status {
+		case Error:
+			continue
+		case Pass:
+			score += w
+		case Warn:
+			score += (w + 1) / 2
+		}
+		maxScore += w
+	}
+	return status, score, maxScore
 }

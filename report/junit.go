@@ -1,0 +1,147 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/slab-lab/slab/checks"
+)
+
+// The JUnit document: <testsuites> with one <testsuite> per step and one
+// <testcase> per check (classname = step). A Fail is a <failure>, an Error
+// an <error> (CI tells "tests failed" from "could not run"), a Skip a
+// <skipped>; a Warn passes with its finding in <system-out>. Attributes and
+// nesting follow the junit-10 schema of Jenkins' xUnit plugin, which GitLab
+// and most CI systems read as well.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Properties *junitProps     `xml:"properties,omitempty"`
+	Cases      []junitTestcase `xml:"testcase"`
+}
+
+type junitProps struct {
+	Props []junitProp `xml:"property"`
+}
+
+type junitProp struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitTestcase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitProblem `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// clean drops characters XML 1.0 cannot carry (control characters from a
+// log line, say).
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r == 0xFFFE, r == 0xFFFF, r >= 0xD800 && r <= 0xDFFF:
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func details(r checks.Result) string {
+	var b strings.Builder
+	b.WriteString(r.Summary)
+	for _, e := range r.Evidence {
+		b.WriteString("\nsaw: " + e)
+	}
+	if r.Hint != "" {
+		b.WriteString("\nfix: " + r.Hint)
+	}
+	return clean(b.String())
+}
+
+// JUnit writes the report as JUnit XML.
+func JUnit(w io.Writer, rep checks.Report, o Options) error {
+	ts := o.generated(rep).Format("2006-01-02T15:04:05")
+	props := &junitProps{Props: []junitProp{
+		{"target", TargetLine(rep.Target)},
+		{"target.kind", rep.Target.Kind},
+		{"target.account", rep.Target.Account},
+		{"target.region", rep.Target.Region},
+		{"target.endpoint", rep.Target.Endpoint},
+		{"slab.version", o.Version},
+	}}
+	doc := junitSuites{Name: clean("slab check: " + TargetLine(rep.Target)), Time: seconds(rep.Duration)}
+	for _, s := range rep.Steps {
+		suite := junitSuite{Name: s.ID, Timestamp: ts, Properties: props}
+		var total time.Duration
+		for _, r := range s.Results {
+			tc := junitTestcase{Name: r.CheckID, Classname: s.ID, Time: seconds(r.Duration)}
+			total += r.Duration
+			switch r.Status {
+			case checks.Fail:
+				tc.Failure = &junitProblem{Message: clean(r.Summary), Type: "fail", Text: details(r)}
+				suite.Failures++
+			case checks.Error:
+				tc.Error = &junitProblem{Message: clean(r.Summary), Type: "error", Text: details(r)}
+				suite.Errors++
+			case checks.Skip:
+				tc.Skipped = &junitProblem{Message: clean(r.Summary), Type: "skip"}
+				suite.Skipped++
+			case checks.Warn:
+				tc.SystemOut = "WARN: " + details(r)
+			default:
+				tc.SystemOut = details(r)
+			}
+			suite.Cases = append(suite.Cases, tc)
+		}
+		suite.Tests = len(s.Results)
+		suite.Time = seconds(total)
+		doc.Tests += suite.Tests
+		doc.Failures += suite.Failures
+		doc.Errors += suite.Errors
+		doc.Suites = append(doc.Suites, suite)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}

@@ -1,0 +1,73 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/slab-lab/slab/checks"
+)
+
+var statusMark = map[checks.Status]string{
+	checks.Pass: "✅ pass", checks.Warn: "⚠️ warn", checks.Fail: "❌ fail", checks.Error: "❓ error", checks.Skip: "⏭️ skip",
+}
+
+// cell makes text safe for a Markdown table cell.
+func cell(s string) string {
+	s = strings.ReplaceAll(s, "\r", "")
+	s = strings.ReplaceAll(s, "\n", "<br>")
+	return strings.ReplaceAll(s, "|", "\\|")
+}
+
+// Markdown writes the report as a CI step summary (GitHub's
+// $GITHUB_STEP_SUMMARY, GitLab's job summaries): the target, the counts, a
+// table of every check, then what to fix.
+func Markdown(w io.Writer, rep checks.Report, o Options) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "## slab check: %s\n\n", cell(TargetLine(rep.Target)))
+	fmt.Fprintf(bw, "**%s**: %s\n\n", statusMark[overall(rep)], counts(rep.Summary))
+	fmt.Fprintln(bw, "| Step | Status | Score | Check | Result | Summary |")
+	fmt.Fprintln(bw, "|---|---|---|---|---|---|")
+	for _, s := range rep.Steps {
+		for i, r := range s.Results {
+			step, st, score := "", "", ""
+			if i == 0 {
+				step = fmt.Sprintf("%d %s", stepNumber(s.ID), s.ID)
+				st = statusMark[s.Status]
+				score = fmt.Sprintf("%d/%d", s.Score, s.MaxScore)
+			}
+			fmt.Fprintf(bw, "| %s | %s | %s | `%s` | %s | %s |\n", step, st, score, r.CheckID, statusMark[r.Status], cell(r.Summary))
+		}
+	}
+	var todo []checks.Result
+	for _, r := range rep.Results {
+		if r.Status == checks.Fail || r.Status == checks.Error || r.Status == checks.Warn {
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) > 0 {
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "### What to look at")
+		fmt.Fprintln(bw)
+		for _, r := range todo {
+			fmt.Fprintf(bw, "- %s `%s`: %s\n", statusMark[r.Status], r.CheckID, oneLine(r.Summary))
+			if r.Hint != "" {
+				fmt.Fprintf(bw, "  - fix: %s\n", oneLine(r.Hint))
+			}
+			if len(r.Evidence) > 0 {
+				fmt.Fprintln(bw, "  <details><summary>evidence</summary>")
+				fmt.Fprintln(bw)
+				fmt.Fprintln(bw, "  ```")
+				for _, e := range r.Evidence {
+					fmt.Fprintln(bw, "  "+strings.ReplaceAll(strings.ReplaceAll(e, "```", "'''"), "\n", "\n  "))
+				}
+				fmt.Fprintln(bw, "  ```")
+				fmt.Fprintln(bw, "  </details>")
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
