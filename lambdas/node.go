@@ -1,9 +1,7 @@
-// Package lambdas holds the lab's three Lambda functions: s3-processor,
-// event-processor and queue-processor.
-//
-// This file carries their Node.js 22 versions (ES modules on the AWS SDK for
-// JavaScript v3), embedded so the lessons can show them in full and `slab do
-// --runtime nodejs` can deploy them.
+// This file carries the functions' Node.js 22 versions (ES modules on the
+// AWS SDK for JavaScript v3), embedded so the lessons can show them in full
+// and `slab do --runtime nodejs` can deploy them.
+
 package lambdas
 
 import (
