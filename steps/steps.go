@@ -21,23 +21,34 @@ type Step struct {
 	Title  string
 	// Summary is one line for lists and outlines.
 	Summary string
-	// Perform carries the step out through the SDK; idempotent. Nil until
-	// the perform feature provides it.
-	Perform func(ctx context.Context, env *awsenv.Env, n lab.Names) (Outcome, error)
+	// Perform carries the step out through the SDK; idempotent and
+	// convergent (see perform.go). Set in perform.go's init.
+	Perform func(ctx context.Context, env *awsenv.Env, n lab.Names, o PerformOptions) (Outcome, error)
 	// Checks verify the step with read-only calls.
 	Checks []checks.Check
 }
 
 // Outcome reports what a perform did, per resource.
 type Outcome struct {
+	Step      string
 	Resources []ResourceOutcome
+	// Bucket is the bucket name this perform chose because the names had
+	// none; the caller keeps it in state so every later run uses it.
+	Bucket string
+	// Notes are things the learner should know beyond the resources.
+	Notes []string
 }
 
 // ResourceOutcome is what happened to one resource.
 type ResourceOutcome struct {
-	Resource string // e.g. "IAM role lambda-integration-role"
-	Action   string // created, updated, already correct
-	Detail   string
+	Step     string `json:"step,omitempty"`
+	Resource string `json:"resource"` // e.g. "IAM role lambda-integration-role"
+	Action   string `json:"action"`   // see the Action constants
+	Detail   string `json:"detail,omitempty"`
+	// Key and ID record the resource in state (Resources[Key] = ID): an ARN,
+	// a queue URL, a bucket name, a mapping UUID.
+	Key string `json:"key,omitempty"`
+	ID  string `json:"id,omitempty"`
 }
 
 // All is the lab in order.

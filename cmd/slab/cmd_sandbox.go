@@ -18,6 +18,8 @@ type sandboxOptions struct {
 	Latency  time.Duration
 	Jitter   time.Duration
 	Memory   bool
+	// TimeScale compresses EventBridge schedule time.
+	TimeScale float64
 }
 
 func newSandboxCmd(ios *IOStreams, g *globalOptions) *cobra.Command {
@@ -40,6 +42,7 @@ export line, or with --endpoint-url on each command.`,
 	f.StringVar(&o.Accounts, "accounts", "", "CSV access_key_id,account_id mapping keys to accounts (unlisted keys are refused)")
 	f.DurationVar(&o.Latency, "latency", 0, "add this delay to every call (imitate real AWS round trips)")
 	f.DurationVar(&o.Jitter, "jitter", 0, "add a random delay up to this much to every call")
+	f.Float64Var(&o.TimeScale, "time-scale", 1, "run EventBridge schedules this many times faster (60: rate(5 minutes) fires every 5 s)")
 	return cmd
 }
 
@@ -49,6 +52,9 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 	}
 	if o.Latency < 0 || o.Jitter < 0 {
 		return usageErr("--latency and --jitter must not be negative")
+	}
+	if o.TimeScale <= 0 {
+		return usageErr("--time-scale must be positive (1 is real time)")
 	}
 	dataDir := o.DataDir
 	if o.Memory {
@@ -66,7 +72,7 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 	if region == "" {
 		region = awsenv.DefaultRegion
 	}
-	srv, err := sandbox.Start(sandbox.Options{Addr: o.Addr, DataDir: dataDir, AccountsFile: o.Accounts, Latency: o.Latency, Jitter: o.Jitter, Region: region})
+	srv, err := sandbox.Start(sandbox.Options{Addr: o.Addr, DataDir: dataDir, AccountsFile: o.Accounts, Latency: o.Latency, Jitter: o.Jitter, Region: region, TimeScale: o.TimeScale, SelfExe: selfExe()})
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -82,6 +88,9 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 	fmt.Fprintf(ios.Out, "  account  %s\n  region   %s\n  state    %s\n", account, region, storage)
 	if o.Latency > 0 || o.Jitter > 0 {
 		fmt.Fprintf(ios.Out, "  latency  %s + up to %s jitter\n", o.Latency, o.Jitter)
+	}
+	if o.TimeScale != 1 {
+		fmt.Fprintf(ios.Out, "  schedules run %gx faster than real time\n", o.TimeScale)
 	}
 	fmt.Fprintf(ios.Out, "\nIn another terminal:\n  %s\n  aws --endpoint-url %s sts get-caller-identity\n\nCtrl-C stops the sandbox (state is flushed).\n", steps.SandboxExport(srv.URL(), region), srv.URL())
 	<-cmd.Context().Done()

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/slab-lab/slab/lambdas"
 )
 
 // Stamped by goreleaser through -ldflags "-X main.version=...".
@@ -19,6 +21,9 @@ var (
 )
 
 func main() {
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" { // started as a Lambda function's bootstrap
+		os.Exit(lambdas.RunBootstrap())
+	}
 	os.Exit(run(os.Args[1:], System()))
 }
 

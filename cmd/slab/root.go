@@ -24,6 +24,7 @@ type globalOptions struct {
 	NoColor     bool
 	Config      string
 	Names       []string // --name key=value
+	Accessible  bool     // the tutor without animation, statuses in words
 }
 
 func newRootCmd(ios *IOStreams) *cobra.Command {
@@ -64,6 +65,7 @@ and cleans up. It runs against an embedded AWS sandbox by default (free, offline
 	pf.StringVar(&g.StateDir, "state-dir", "", "where slab keeps progress (default: the user config dir; the sandbox's data goes in <state-dir>/sandbox)")
 	pf.BoolVar(&g.NoColor, "no-color", false, "plain output without colours (also: NO_COLOR)")
 	pf.StringVar(&g.Config, "config", "", "JSON file renaming resources: {\"names\": {\"role\": \"...\", ...}}")
+	root.Flags().BoolVar(&g.Accessible, "accessible", false, "the tutor without animation, with statuses spelled out (screen readers, slow terminals)")
 	pf.StringArrayVar(&g.Names, "name", nil, "rename one resource, key=value (keys: "+strings.Join(lab.Keys(), ", ")+")")
 
 	root.AddCommand(

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/slab-lab/slab/awsenv"
@@ -132,8 +135,20 @@ func openSession(ctx context.Context, ios *IOStreams, g *globalOptions, mode ses
 	return s, nil
 }
 
+// selfExe is this slab's executable, which the sandbox runs in bootstrap
+// mode for Lambda functions packaged by slab; "" when it cannot be found.
+// A `go test` binary is not slab: started as a function it would run the
+// tests again, each starting sandboxes of its own.
+func selfExe() string {
+	exe, err := os.Executable()
+	if err != nil || strings.HasSuffix(strings.TrimSuffix(filepath.Base(exe), ".exe"), ".test") {
+		return ""
+	}
+	return exe
+}
+
 func startSandbox(dataDir, region, preferAddr string) (*sandbox.Server, error) {
-	srv, err := sandbox.New(sandbox.Options{DataDir: dataDir, Region: region})
+	srv, err := sandbox.New(sandbox.Options{DataDir: dataDir, Region: region, SelfExe: selfExe()})
 	if err != nil {
 		if errors.Is(err, sandbox.ErrLocked) {
 			return nil, &awsenv.Error{Kind: awsenv.ErrUnreachable, Err: fmt.Errorf("%v; it does not answer: stop it, or remove its lock file if it crashed", err)}
