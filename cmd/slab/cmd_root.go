@@ -68,6 +68,7 @@ func runRoot(cmd *cobra.Command, ios *IOStreams, g *globalOptions) error {
 func tutorHooks(s *session) tui.Hooks {
 	h := tui.Hooks{}
 	addCheckHooks(s, &h)
+	addPerformHooks(s, &h)
 	return h
 }
 

@@ -207,13 +207,15 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"do", "9"},
 		{"do", "--all", "1"},
 		{"do", "--runtime", "java", "1"},
-		{"check"},
+		{"check", "9"},
+		{"check", "--format", "yaml"},
+		{"grader-policy", "extra"},
 		{"cleanup", "now"},
 		{"cost", "--format", "xml"},
 		{"cost", "--hours", "0"},
 		{"cost", "--arch", "sparc"},
-		{"grade", "--roster", "r.csv"},
-		{"grader-policy"},
+		{"grade"},
+		{"grade", "--roster", "does-not-exist.csv"},
 	} {
 		_, errOut, code := runSlab(t, append([]string{"--state-dir", dir}, args...)...)
 		if code != exitUsage {

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tmuxSession drives the real binary in a detached tmux server of its own
+// (-L: a private socket), so the test never touches the user's tmux.
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+	name   string
+}
+
+func (s *tmuxSession) run(args ...string) (string, error) {
+	full := append([]string{"-L", s.socket, "-f", "/dev/null"}, args...)
+	out, err := exec.Command("tmux", full...).CombinedOutput()
+	return string(out), err
+}
+
+func (s *tmuxSession) capture() string {
+	out, err := s.run("capture-pane", "-p", "-t", s.name)
+	if err != nil {
+		s.t.Fatalf("capture-pane: %v: %s", err, out)
+	}
+	return out
+}
+
+func (s *tmuxSession) keys(keys ...string) {
+	if out, err := s.run(append([]string{"send-keys", "-t", s.name}, keys...)...); err != nil {
+		s.t.Fatalf("send-keys %v: %v: %s", keys, err, out)
+	}
+}
+
+// waitFor polls the pane until it shows every string.
+func (s *tmuxSession) waitFor(timeout time.Duration, want ...string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var screen string
+	for time.Now().Before(deadline) {
+		screen = s.capture()
+		ok := true
+		for _, w := range want {
+			if !strings.Contains(screen, w) {
+				ok = false
+			}
+		}
+		if ok {
+			return screen
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("the pane never showed %q; it shows:\n%s", want, screen)
+	return ""
+}
+
+func requireTmux(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("SLAB_REQUIRE_EXTERNAL") == "1" {
+			t.Fatal("tmux is not installed, and SLAB_REQUIRE_EXTERNAL=1 requires it")
+		}
+		t.Skip("tmux is not installed (SLAB_REQUIRE_EXTERNAL=1 makes this a failure)")
+	}
+}
+
+// TestTutorInTmux runs `slab` in a real terminal: the tutor opens on the
+// sandbox, moves between steps, answers the check key, quits with Q and
+// leaves the terminal as it found it (no alternate screen left behind).
+func TestTutorInTmux(t *testing.T) {
+	requireTmux(t)
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "slab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	home := filepath.Join(dir, "home")
+	stateDir := filepath.Join(dir, "state")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("slab-test-%d-%d", os.Getpid(), time.Now().UnixNano()), name: "slab"}
+	t.Cleanup(func() { _, _ = s.run("kill-server") })
+	// The shell prints a marker once slab has exited, then keeps the pane
+	// open so the test can see what the terminal looks like afterwards.
+	script := fmt.Sprintf("env -i PATH=%q HOME=%q TERM=xterm-256color AWS_EC2_METADATA_DISABLED=true %q --state-dir %q; echo \"slab exited $?\"; exec sleep 120",
+		os.Getenv("PATH"), home, bin, stateDir)
+	startAt := time.Now()
+	if out, err := s.run("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "sh", "-c", script); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	s.waitFor(15*time.Second, "steps verified", "Step 1/8")
+	t.Logf("first frame after %v (tmux start included)", time.Since(startAt).Round(time.Millisecond))
+	screen := s.waitFor(15*time.Second, "What and why", "SANDBOX 000000000000 us-east-1")
+	if !strings.Contains(screen, "export AWS_ENDPOINT_URL=http://127.0.0.1:") {
+		t.Errorf("the sandbox export line is not shown:\n%s", screen)
+	}
+
+	s.keys("j")
+	s.waitFor(10*time.Second, "Step 2/8 · Create the DynamoDB table")
+	s.keys("c")
+	// Until checks land (issue #7) the key says so; afterwards it shows results.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		screen = s.capture()
+		if strings.Contains(screen, "checks land with issue #7: not in this build") || strings.Contains(screen, "Checks ·") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("c showed neither the not-in-this-build message nor results:\n%s", screen)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	s.keys("Q")
+	screen = s.waitFor(15*time.Second, "slab exited 0")
+	for _, gone := range []string{"steps verified", "Step 2/8", "What and why"} {
+		if strings.Contains(screen, gone) {
+			t.Errorf("the tutor's screen is still there after quitting (%q):\n%s", gone, screen)
+		}
+	}
+	if out, _ := s.run("display-message", "-p", "-t", s.name, "#{alternate_on}"); strings.TrimSpace(out) != "0" {
+		t.Errorf("the terminal is still in the alternate screen: %q", out)
+	}
+
+	// Reopening resumes on the step the learner left.
+	b, err := os.ReadFile(filepath.Join(stateDir, "state-sandbox.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Current string `json:"current"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil || st.Current != "dynamodb-table" {
+		t.Errorf("state current %q (%v), want dynamodb-table", st.Current, err)
+	}
+}

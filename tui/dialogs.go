@@ -1,0 +1,550 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/slab-lab/slab/state"
+	"github.com/slab-lab/slab/steps"
+)
+
+// ---- perform
+
+type performPhase int
+
+const (
+	pfPlanning performPhase = iota
+	pfConfirm
+	pfRunning
+	pfDone
+)
+
+type performState struct {
+	phase      performPhase
+	stepID     string
+	job        int
+	plan       []string
+	planErr    string
+	progress   []ResourceProgress // one per resource, latest state, first-seen order
+	outcome    steps.Outcome
+	err        error
+	cancelling bool
+}
+
+func (m *Model) openPerform() tea.Cmd {
+	if m.hooks.Perform == nil {
+		return m.setStatus(stNotice, msgNoPerform)
+	}
+	stepID := m.step().ID
+	p := &performState{stepID: stepID, phase: pfConfirm}
+	m.perform, m.overlay = p, ovPerform
+	if m.hooks.PlanPerform == nil {
+		return nil
+	}
+	p.phase = pfPlanning
+	hook := m.hooks.PlanPerform
+	id, cmd := m.startJob(jobPlan, stepID, func(ctx context.Context, send func(tea.Msg)) tea.Msg {
+		var items []string
+		err := guard(func() error {
+			var err error
+			items, err = hook(ctx, stepID)
+			return err
+		})
+		return planMsg{StepID: stepID, Items: items, Err: err}
+	})
+	p.job = id
+	return tea.Batch(cmd, m.spinCmd())
+}
+
+func (m *Model) runPerform() tea.Cmd {
+	p := m.perform
+	hook := m.hooks.Perform
+	stepID := p.stepID
+	id, cmd := m.startJob(jobPerform, stepID, func(ctx context.Context, send func(tea.Msg)) tea.Msg {
+		var out steps.Outcome
+		err := guard(func() error {
+			var err error
+			out, err = hook(ctx, stepID, func(r ResourceProgress) { send(performProgressMsg{StepID: stepID, Progress: r}) })
+			return err
+		})
+		return performDoneMsg{StepID: stepID, Outcome: out, Err: err}
+	})
+	p.job, p.phase = id, pfRunning
+	return tea.Batch(cmd, m.spinCmd())
+}
+
+func (m *Model) performMsg(msg tea.Msg) tea.Cmd {
+	p := m.perform
+	switch msg := msg.(type) {
+	case planMsg:
+		if p == nil || p.stepID != msg.StepID || p.phase != pfPlanning {
+			return nil
+		}
+		if errors.Is(msg.Err, context.Canceled) {
+			m.perform, m.overlay = nil, ovNone
+			return nil
+		}
+		p.phase, p.plan = pfConfirm, msg.Items
+		if msg.Err != nil {
+			p.planErr = msg.Err.Error()
+		}
+	case performProgressMsg:
+		if p == nil || p.stepID != msg.StepID {
+			return nil
+		}
+		p.progress = upsertProgress(p.progress, msg.Progress)
+	case performDoneMsg:
+		if p == nil || p.stepID != msg.StepID {
+			return nil
+		}
+		p.phase, p.outcome, p.err, p.cancelling = pfDone, msg.Outcome, msg.Err, false
+		n := steps.ByID(msg.StepID).Number
+		var cmds []tea.Cmd
+		switch {
+		case errors.Is(msg.Err, context.Canceled):
+			cmds = append(cmds, m.setStatus(stNotice, fmt.Sprintf("perform of step %d cancelled; p again finishes it (it is safe to repeat)", n)))
+		case msg.Err != nil:
+			cmds = append(cmds, m.setStatus(stProblem, fmt.Sprintf("perform of step %d failed: %v", n, msg.Err)))
+		default:
+			cmds = append(cmds, m.setStatus(stInfo, fmt.Sprintf("step %d performed; checking it now", n)))
+		}
+		// Whatever happened, the truth is in AWS: check it.
+		if m.hooks.RunChecks != nil {
+			cmds = append(cmds, m.startChecks(msg.StepID))
+		}
+		if m.hooks.Cost != nil {
+			cmds = append(cmds, m.startCost())
+		}
+		return tea.Batch(cmds...)
+	}
+	return nil
+}
+
+func upsertProgress(ps []ResourceProgress, r ResourceProgress) []ResourceProgress {
+	for i := range ps {
+		if ps[i].Resource == r.Resource {
+			ps[i] = r
+			return ps
+		}
+	}
+	return append(ps, r)
+}
+
+func (m *Model) performKey(msg tea.KeyPressMsg) tea.Cmd {
+	p, k := m.perform, m.keys
+	switch p.phase {
+	case pfPlanning:
+		if key.Matches(msg, k.Cancel) {
+			if j := m.jobs[p.job]; j != nil {
+				j.cancel()
+			}
+			m.perform, m.overlay = nil, ovNone
+		}
+	case pfConfirm:
+		switch {
+		case key.Matches(msg, k.Confirm):
+			return m.runPerform()
+		case key.Matches(msg, k.Deny):
+			m.perform, m.overlay = nil, ovNone
+			return m.setStatus(stInfo, "nothing performed")
+		}
+	case pfRunning:
+		if key.Matches(msg, k.Cancel) && !p.cancelling {
+			if j := m.jobs[p.job]; j != nil {
+				j.cancel()
+			}
+			p.cancelling = true
+			return m.setStatus(stNotice, "cancelling: the call in flight finishes or stops, nothing half-made is left unreported")
+		}
+	case pfDone:
+		if key.Matches(msg, k.Cancel) || key.Matches(msg, k.Enter) {
+			m.perform, m.overlay = nil, ovNone
+		}
+	}
+	return nil
+}
+
+// ---- cleanup
+
+type cleanupPhase int
+
+const (
+	clPlanning cleanupPhase = iota
+	clConfirm
+	clRunning
+	clDone
+)
+
+type cleanupState struct {
+	phase      cleanupPhase
+	job        int
+	plan       CleanupPlan
+	typed      string
+	mismatch   bool
+	progress   []ResourceProgress
+	report     CleanupReport
+	err        error
+	cancelling bool
+}
+
+func (m *Model) openCleanup() tea.Cmd {
+	if m.hooks.CleanupPlan == nil || m.hooks.Cleanup == nil {
+		return m.setStatus(stNotice, msgNoCleanup)
+	}
+	c := &cleanupState{phase: clPlanning}
+	m.cleanup, m.overlay = c, ovCleanup
+	hook := m.hooks.CleanupPlan
+	id, cmd := m.startJob(jobCleanupPlan, "", func(ctx context.Context, send func(tea.Msg)) tea.Msg {
+		var plan CleanupPlan
+		err := guard(func() error {
+			var err error
+			plan, err = hook(ctx)
+			return err
+		})
+		return cleanupPlanMsg{Plan: plan, Err: err}
+	})
+	c.job = id
+	return tea.Batch(cmd, m.spinCmd())
+}
+
+func (m *Model) cleanupMsg(msg tea.Msg) tea.Cmd {
+	c := m.cleanup
+	if c == nil {
+		return nil
+	}
+	switch msg := msg.(type) {
+	case cleanupPlanMsg:
+		if errors.Is(msg.Err, context.Canceled) {
+			m.cleanup, m.overlay = nil, ovNone
+			return nil
+		}
+		if msg.Err != nil {
+			c.phase, c.err = clDone, msg.Err
+			return nil
+		}
+		c.plan = msg.Plan
+		if msg.Plan.Count() == 0 {
+			c.phase, c.report = clDone, CleanupReport{Verified: true}
+			return nil
+		}
+		c.phase = clConfirm
+	case cleanupProgressMsg:
+		c.progress = upsertProgress(c.progress, msg.Progress)
+	case cleanupDoneMsg:
+		c.phase, c.report, c.err, c.cancelling = clDone, msg.Report, msg.Err, false
+		var cmds []tea.Cmd
+		switch {
+		case errors.Is(msg.Err, context.Canceled):
+			cmds = append(cmds, m.setStatus(stNotice, "cleanup cancelled; x again finishes it (it is safe to repeat)"))
+		case msg.Err != nil:
+			cmds = append(cmds, m.setStatus(stProblem, "cleanup failed: "+msg.Err.Error()))
+		case msg.Report.Verified:
+			cmds = append(cmds, m.setStatus(stInfo, "cleanup verified: nothing of the lab is left"))
+		default:
+			cmds = append(cmds, m.setStatus(stProblem, fmt.Sprintf("cleanup left %d resource(s); the panel lists commands to remove them", len(msg.Report.Leftovers))))
+		}
+		if m.hooks.Cost != nil {
+			cmds = append(cmds, m.startCost())
+		}
+		return tea.Batch(cmds...)
+	}
+	return nil
+}
+
+func (m *Model) runCleanup() tea.Cmd {
+	c := m.cleanup
+	hook := m.hooks.Cleanup
+	plan := c.plan
+	id, cmd := m.startJob(jobCleanup, "", func(ctx context.Context, send func(tea.Msg)) tea.Msg {
+		var r CleanupReport
+		err := guard(func() error {
+			var err error
+			r, err = hook(ctx, plan, func(p ResourceProgress) { send(cleanupProgressMsg{Progress: p}) })
+			return err
+		})
+		return cleanupDoneMsg{Report: r, Err: err}
+	})
+	c.job, c.phase = id, clRunning
+	return tea.Batch(cmd, m.spinCmd())
+}
+
+func (m *Model) cleanupKey(msg tea.KeyPressMsg) tea.Cmd {
+	c, k := m.cleanup, m.keys
+	switch c.phase {
+	case clPlanning:
+		if key.Matches(msg, k.Cancel) {
+			if j := m.jobs[c.job]; j != nil {
+				j.cancel()
+			}
+			m.cleanup, m.overlay = nil, ovNone
+		}
+	case clConfirm:
+		if m.opts.Target.IsAWS() {
+			// Real money and real resources: the learner types the account id.
+			switch msg.String() {
+			case "esc":
+				m.cleanup, m.overlay = nil, ovNone
+				return m.setStatus(stInfo, "nothing deleted")
+			case "enter":
+				if c.typed == m.opts.Target.Account {
+					return m.runCleanup()
+				}
+				c.mismatch = true
+			case "backspace":
+				if c.typed != "" {
+					c.typed = c.typed[:len(c.typed)-1]
+				}
+				c.mismatch = false
+			default:
+				if t := msg.Text; t != "" && len(c.typed) < 32 {
+					c.typed += t
+					c.mismatch = false
+				}
+			}
+			return nil
+		}
+		switch {
+		case key.Matches(msg, k.Confirm):
+			return m.runCleanup()
+		case key.Matches(msg, k.Deny):
+			m.cleanup, m.overlay = nil, ovNone
+			return m.setStatus(stInfo, "nothing deleted")
+		}
+	case clRunning:
+		if key.Matches(msg, k.Cancel) && !c.cancelling {
+			if j := m.jobs[c.job]; j != nil {
+				j.cancel()
+			}
+			c.cancelling = true
+			return m.setStatus(stNotice, "cancelling the cleanup after the deletion in flight")
+		}
+	case clDone:
+		if key.Matches(msg, k.Cancel) || key.Matches(msg, k.Enter) {
+			m.cleanup, m.overlay = nil, ovNone
+		}
+	}
+	return nil
+}
+
+// ---- quiz
+
+type quizState struct {
+	stepID   string
+	qs       []Question
+	idx      int
+	choice   int
+	answered bool
+	picked   int
+	correct  int
+	done     bool
+	best     state.QuizRecord
+	improved bool
+}
+
+func (m *Model) openQuiz() tea.Cmd {
+	id := m.step().ID
+	qs := Quiz(id)
+	if len(qs) == 0 {
+		return m.setStatus(stNotice, "no quiz for this step")
+	}
+	m.quiz, m.overlay = &quizState{stepID: id, qs: qs}, ovQuiz
+	return nil
+}
+
+func (m *Model) quizKey(msg tea.KeyPressMsg) tea.Cmd {
+	q, k := m.quiz, m.keys
+	if key.Matches(msg, k.Cancel) {
+		m.quiz, m.overlay = nil, ovNone
+		if q.done {
+			return nil
+		}
+		return m.setStatus(stInfo, "quiz closed; nothing recorded")
+	}
+	if q.done {
+		if key.Matches(msg, k.Enter) {
+			m.quiz, m.overlay = nil, ovNone
+		}
+		return nil
+	}
+	cur := q.qs[q.idx]
+	if q.answered {
+		if key.Matches(msg, k.Enter) || msg.String() == "space" {
+			q.idx++
+			q.answered, q.choice = false, 0
+			if q.idx == len(q.qs) {
+				return m.finishQuiz()
+			}
+		}
+		return nil
+	}
+	s := msg.String()
+	switch {
+	case key.Matches(msg, k.ChoiceUp):
+		q.choice = (q.choice - 1 + len(cur.Choices)) % len(cur.Choices)
+	case key.Matches(msg, k.ChoiceD):
+		q.choice = (q.choice + 1) % len(cur.Choices)
+	case len(s) == 1 && s[0] >= 'a' && int(s[0]-'a') < len(cur.Choices):
+		q.choice = int(s[0] - 'a')
+		return m.answer()
+	case len(s) == 1 && s[0] >= '1' && int(s[0]-'1') < len(cur.Choices):
+		q.choice = int(s[0] - '1')
+		return m.answer()
+	case key.Matches(msg, k.Enter):
+		return m.answer()
+	}
+	return nil
+}
+
+func (m *Model) answer() tea.Cmd {
+	q := m.quiz
+	q.answered, q.picked = true, q.choice
+	if q.choice == q.qs[q.idx].Answer {
+		q.correct++
+	}
+	return nil
+}
+
+// finishQuiz scores the quiz and keeps the best result in the state.
+func (m *Model) finishQuiz() tea.Cmd {
+	q := m.quiz
+	q.done = true
+	prev, had := m.st.Quiz[q.stepID]
+	rec := state.QuizRecord{Correct: q.correct, Total: len(q.qs), AnsweredAt: m.now().UTC()}
+	if !had || prev.Total == 0 || q.correct >= prev.Correct {
+		m.st.Quiz[q.stepID] = rec
+		q.best, q.improved = rec, true
+	} else {
+		q.best = prev
+	}
+	m.gen++
+	return tea.Batch(m.saveCmd(), m.setStatus(stInfo, fmt.Sprintf("quiz on step %d: %d of %d right", steps.ByID(q.stepID).Number, q.correct, len(q.qs))))
+}
+
+// ---- troubleshooting document
+
+type docState struct {
+	title   string
+	key     lessonKey
+	vp      viewport.Model
+	loading bool
+	err     string
+}
+
+// openTrouble shows how to fix what failed: the section the focused check
+// links to, else every section the step's lesson links to.
+func (m *Model) openTrouble() tea.Cmd {
+	var ids []string
+	rs := m.shownResults()
+	if len(rs) > 0 && m.resultSel < len(rs) {
+		if id := hintTrouble(rs[m.resultSel].Hint); id != "" {
+			ids = []string{id}
+		}
+	}
+	if len(ids) == 0 {
+		for _, r := range rs {
+			if id := hintTrouble(r.Hint); id != "" && r.Status != 0 {
+				ids = []string{id}
+				break
+			}
+		}
+	}
+	title := "Troubleshooting"
+	if len(ids) == 0 {
+		if cur := m.lesson.current; cur != nil && cur.Key.Name == m.step().ID {
+			ids = cur.Trouble
+			title = fmt.Sprintf("Troubleshooting step %d", m.sel+1)
+		}
+	}
+	if len(ids) == 0 {
+		return m.setStatus(stNotice, "no troubleshooting section is linked here; `slab show troubleshooting` has them all")
+	}
+	l := m.layout()
+	vp := viewport.New()
+	vp.KeyMap = viewport.KeyMap{}
+	vp.SetWidth(l.width)
+	vp.SetHeight(max(l.bodyH-2, 1))
+	vp.SetContent("Rendering…")
+	k := lessonKey{Name: "trouble:" + strings.Join(ids, ","), Width: l.width, Style: m.style()}
+	m.doc, m.overlay = &docState{title: title, key: k, vp: vp, loading: true}, ovDoc
+	rc := m.opts.Render
+	return func() tea.Msg {
+		var text string
+		err := guard(func() error {
+			md, err := troubleSections(rc, ids)
+			if err != nil {
+				return err
+			}
+			text, err = renderMarkdown(md, k.Width, k.Style)
+			return err
+		})
+		return docRenderedMsg{Key: k, Text: text, Err: err}
+	}
+}
+
+func (m *Model) docKey(msg tea.KeyPressMsg) tea.Cmd {
+	d, k := m.doc, m.keys
+	switch {
+	case key.Matches(msg, k.Cancel), key.Matches(msg, k.Troubleshoot), msg.String() == "q":
+		m.doc, m.overlay = nil, ovNone
+	case key.Matches(msg, k.Up):
+		d.vp.ScrollUp(1)
+	case key.Matches(msg, k.Down):
+		d.vp.ScrollDown(1)
+	case key.Matches(msg, k.PageDown):
+		d.vp.PageDown()
+	case key.Matches(msg, k.PageUp):
+		d.vp.PageUp()
+	case key.Matches(msg, k.HalfDown):
+		d.vp.HalfPageDown()
+	case key.Matches(msg, k.HalfUp):
+		d.vp.HalfPageUp()
+	case key.Matches(msg, k.Top):
+		d.vp.GotoTop()
+	case key.Matches(msg, k.Bottom):
+		d.vp.GotoBottom()
+	}
+	return nil
+}
+
+// overlayKey routes keys to the open panel.
+func (m *Model) overlayKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch m.overlay {
+	case ovHelp:
+		switch {
+		case key.Matches(msg, m.keys.Help), key.Matches(msg, m.keys.Cancel), msg.String() == "q":
+			m.overlay, m.helpOff = ovNone, 0
+		case key.Matches(msg, m.keys.Down):
+			m.helpOff++
+		case key.Matches(msg, m.keys.Up):
+			m.helpOff = max(m.helpOff-1, 0)
+		case key.Matches(msg, m.keys.PageDown):
+			m.helpOff += m.layout().bodyH - 2
+		case key.Matches(msg, m.keys.PageUp):
+			m.helpOff = max(m.helpOff-(m.layout().bodyH-2), 0)
+		}
+		l := m.layout()
+		m.helpOff = min(m.helpOff, max(len(m.helpLines(l.width-2))-(l.bodyH-1), 0))
+	case ovCost:
+		if key.Matches(msg, m.keys.Cost) || key.Matches(msg, m.keys.Cancel) || msg.String() == "q" {
+			if j := m.jobs[m.costJob]; j != nil && key.Matches(msg, m.keys.Cancel) {
+				j.cancel()
+			}
+			m.overlay = ovNone
+		}
+	case ovPerform:
+		return m.performKey(msg)
+	case ovCleanup:
+		return m.cleanupKey(msg)
+	case ovQuiz:
+		return m.quizKey(msg)
+	case ovDoc:
+		return m.docKey(msg)
+	}
+	return nil
+}
