@@ -245,7 +245,7 @@ func (m *Model) cleanupMsg(msg tea.Msg) tea.Cmd {
 		case msg.Err != nil:
 			cmds = append(cmds, m.setStatus(stProblem, "cleanup failed: "+msg.Err.Error()))
 		case msg.Report.Verified:
-			cmds = append(cmds, m.setStatus(stInfo, "cleanup verified: nothing of the lab is left"))
+			cmds = append(cmds, m.setStatus(stInfo, "cleanup verified: nothing of the lab is left"), m.forgetLab())
 		default:
 			cmds = append(cmds, m.setStatus(stProblem, fmt.Sprintf("cleanup left %d resource(s); the panel lists commands to remove them", len(msg.Report.Leftovers))))
 		}
@@ -547,4 +547,20 @@ func (m *Model) overlayKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.docKey(msg)
 	}
 	return nil
+}
+
+// forgetLab clears what the state remembers of the deleted lab (statuses,
+// results, resources, the bucket name) here, on the update loop: the
+// cleanup hook runs in the background and must not touch the state.
+func (m *Model) forgetLab() tea.Cmd {
+	m.st.Resources = map[string]string{}
+	m.st.Steps = map[string]state.StepRecord{}
+	delete(m.st.Names, "bucket")
+	for i := range m.views {
+		if !m.views[i].running {
+			m.views[i] = stepView{}
+		}
+	}
+	m.gen++
+	return m.saveCmd()
 }

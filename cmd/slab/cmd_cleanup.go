@@ -63,11 +63,7 @@ func runCleanup(ctx context.Context, ios *IOStreams, g *globalOptions, o *cleanu
 	defer s.close()
 	w := ios.Out
 	fmt.Fprintf(w, "target: %s\n", s.env.Describe())
-	cl := cleanup.New(s.env, s.names, s.st.ID, cleanup.Options{
-		KeepLogs: o.KeepLogs,
-		CLI:      cliPrefix(s.env, g),
-		Progress: progressPrinter(w),
-	})
+	cl := s.newCleaner(o.KeepLogs, cliPrefix(s.env, g), progressPrinter(w))
 	fmt.Fprintln(w, "looking for the lab's resources (read-only)...")
 	plan, err := cl.Discover(ctx)
 	if err != nil {
@@ -110,14 +106,30 @@ func runCleanup(ctx context.Context, ios *IOStreams, g *globalOptions, o *cleanu
 	return s.forgetResources()
 }
 
+// newCleaner is the cleaner for the session's target, names and state id
+// (`slab cleanup` and the tutor).
+func (s *session) newCleaner(keepLogs bool, cli string, progress func(cleanup.Event)) *cleanup.Cleaner {
+	return cleanup.New(s.env, s.names, s.st.ID, cleanup.Options{KeepLogs: keepLogs, CLI: cli, Progress: progress})
+}
+
 // forgetResources clears the state's resources, step statuses and bucket
 // name after a verified cleanup.
 func (s *session) forgetResources() error {
 	if s.stateFile == nil {
 		return nil
 	}
-	cleanup.ForgetResources(s.st)
 	s.names.Bucket = ""
+	return s.forgetState()
+}
+
+// forgetState clears what the state file remembers about the target's
+// resources (cleanup.ForgetResources) and saves it; the session's names
+// are left alone.
+func (s *session) forgetState() error {
+	if s.stateFile == nil {
+		return nil
+	}
+	cleanup.ForgetResources(s.st)
 	if err := s.stateFile.Save(s.st); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}

@@ -77,7 +77,6 @@ func runCost(ctx context.Context, ios *IOStreams, g *globalOptions, o *costOptio
 	}
 	region := g.Region
 	names := lab.DefaultNames()
-	target := ""
 	if err != nil {
 		notes = append(notes, fmt.Sprintf("could not read the target (%v): estimates only", err))
 		if off, oerr := openSession(ctx, ios, g, offline, ""); oerr == nil {
@@ -86,10 +85,7 @@ func runCost(ctx context.Context, ios *IOStreams, g *globalOptions, o *costOptio
 		}
 	} else {
 		defer s.close()
-		region, names, target = s.env.Region, s.names, s.env.Describe()
-		if s.env.Target.Kind == awsenv.Sandbox {
-			notes = append(notes, "The sandbox itself bills nothing: these figures are what the same lab costs on real AWS.")
-		}
+		region, names = s.env.Region, s.names
 	}
 	if region == "" {
 		region = awsenv.DefaultRegion
@@ -107,13 +103,32 @@ func runCost(ctx context.Context, ios *IOStreams, g *globalOptions, o *costOptio
 			notes = append(notes, live...)
 		}
 	}
-	r := cost.Build(prices, o.A, names, o.Hours)
-	r.Target = target
+	r, err := buildCost(ctx, s, prices, o.A, names, o.Hours, notes)
+	if err != nil {
+		return &exitError{code: exitCancelled, err: err}
+	}
+	if o.Format == "json" {
+		return cost.WriteJSON(ios.Out, r)
+	}
+	cost.WriteText(ios.Out, r)
+	return nil
+}
+
+// buildCost prices every scenario and, with a session (nil when the target
+// could not be read), measures what exists now; a failed measurement
+// becomes a note. notes go before the report's own. The error is ctx's
+// (`slab cost` and the tutor).
+func buildCost(ctx context.Context, s *session, prices cost.Prices, a cost.Assumptions, names lab.Names, hours float64, notes []string) (cost.Report, error) {
+	r := cost.Build(prices, a, names, hours)
 	if s != nil {
-		u, err := cost.Measure(ctx, newUsageReader(s.env), names, s.env.Account, prices, o.A)
+		r.Target = s.env.Describe()
+		if s.env.Target.Kind == awsenv.Sandbox {
+			notes = append([]string{"The sandbox itself bills nothing: these figures are what the same lab costs on real AWS."}, notes...)
+		}
+		u, err := cost.Measure(ctx, newUsageReader(s.env), names, s.env.Account, prices, a)
 		if err != nil {
 			if ctx.Err() != nil {
-				return &exitError{code: exitCancelled, err: ctx.Err()}
+				return r, ctx.Err()
 			}
 			notes = append(notes, fmt.Sprintf("could not measure what exists now: %v", err))
 		} else {
@@ -121,9 +136,5 @@ func runCost(ctx context.Context, ios *IOStreams, g *globalOptions, o *costOptio
 		}
 	}
 	r.Notes = append(notes, r.Notes...)
-	if o.Format == "json" {
-		return cost.WriteJSON(ios.Out, r)
-	}
-	cost.WriteText(ios.Out, r)
-	return nil
+	return r, nil
 }

@@ -69,6 +69,8 @@ func tutorHooks(s *session) tui.Hooks {
 	h := tui.Hooks{}
 	addCheckHooks(s, &h)
 	addPerformHooks(s, &h)
+	addCleanupHooks(s, &h)
+	addCostHooks(s, &h)
 	return h
 }
 
