@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slab-lab/slab/cost"
 	"github.com/slab-lab/slab/lambdas"
 	"github.com/slab-lab/slab/steps"
 	"github.com/slab-lab/slab/tui"
@@ -46,12 +47,10 @@ prerequisites; --with-deps does the missing ones first. Ctrl-C stops at the next
 point; the state file records what exists and the next run finishes the job.
 
 Exit status: 0 done, 1 a step failed, 2 usage (or a missing prerequisite, or no
-confirmation), 3 target unreachable or credentials refused, 130 cancelled.`,
+confirmation), 3 target unreachable or credentials refused, 130 cancelled (Ctrl-C, or
+the confirmation declined).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Steps = args
-			if !cmd.Flags().Changed("runtime") {
-				o.Runtime = ""
-			}
 			return runDo(cmd.Context(), ios, g, o)
 		},
 	}
@@ -61,7 +60,7 @@ confirmation), 3 target unreachable or credentials refused, 130 cancelled.`,
 	f.BoolVar(&o.Yes, "yes", false, "do not ask for confirmation on AWS")
 	f.BoolVar(&o.WithDeps, "with-deps", false, "also do missing prerequisite steps")
 	f.BoolVar(&o.LeastPrivilege, "least-privilege", false, "give the role a scoped inline policy instead of the guide's FullAccess policies")
-	f.StringVar(&o.Runtime, "runtime", lambdas.RuntimeGo, "function runtime: go (provided.al2023) or nodejs (nodejs22.x); default: go, or what a deployed function runs")
+	f.StringVar(&o.Runtime, "runtime", "", "function runtime: go (provided.al2023) or nodejs (nodejs22.x); unset: go for new functions, what a deployed one runs otherwise")
 	f.StringVar(&o.Arch, "arch", lambdas.ArchARM64, "function architecture: arm64 or x86_64")
 	f.DurationVar(&o.E2ETimeout, "e2e-timeout", 2*time.Minute, "how long the end-to-end step waits for each row")
 	_ = f.MarkHidden("e2e-timeout")
@@ -324,8 +323,7 @@ func confirmOnAWS(ctx context.Context, ios *IOStreams, s *session, order []*step
 	for _, r := range changes {
 		printOutcome(w, r)
 	}
-	fmt.Fprintln(w, "cost estimate: lands with issue #8 (slab cost). The lab costs cents while it runs, but the")
-	fmt.Fprintln(w, "rate(5 minutes) rule keeps invoking the chain until you run `slab cleanup`.")
+	printCostEstimate(w, s, opts.Arch)
 	if !ios.IsStdinTTY() {
 		return usageErr("refusing to change AWS account %s without confirmation: no terminal to ask on; pass --yes (review the plan with --dry-run)", s.env.Account)
 	}
@@ -339,6 +337,28 @@ func confirmOnAWS(ctx context.Context, ios *IOStreams, s *session, order []*step
 		return &exitError{code: exitCancelled, err: errors.New("not confirmed"), silent: true}
 	}
 	return nil
+}
+
+// printCostEstimate prints what the lab costs at list prices: doing it
+// once, and left running (the rate(5 minutes) rule keeps the chain busy
+// until `slab cleanup`).
+func printCostEstimate(w io.Writer, s *session, arch string) {
+	prices, ok := cost.Table(s.env.Region)
+	if !ok {
+		fmt.Fprintf(w, "cost estimate: no price table for %s; `slab cost` explains. The rate(5 minutes) rule keeps\ninvoking the chain until you run `slab cleanup`.\n", s.env.Region)
+		return
+	}
+	a := cost.DefaultAssumptions()
+	a.Arch = arch
+	r := cost.Build(prices, a, s.names, 1)
+	byScenario := map[string]cost.Estimate{}
+	for _, e := range r.Estimates {
+		byScenario[e.Scenario] = e
+	}
+	once, day, month := byScenario["once"], byScenario["day"], byScenario["month"]
+	fmt.Fprintf(w, "cost estimate (list prices of %s, %s): doing the lab once %s; left running %s a day, %s a month\n",
+		prices.AsOf, prices.Region, cost.USD(once.ListUSD), cost.USD(day.ListUSD), cost.USD(month.ListUSD))
+	fmt.Fprintf(w, "  (likely bill after the always-free allowances: %s a month); `slab cost` has the details, `slab cleanup` stops it\n", cost.USD(month.BillUSD))
 }
 
 // recordOutcome keeps what a perform created in the state file: the bucket
