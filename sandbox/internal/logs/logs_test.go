@@ -450,7 +450,10 @@ func TestAWSCLITail(t *testing.T) {
 	if _, err := os.Stat(cli); err != nil {
 		t.Skip("AWS CLI v2 not installed")
 	}
-	client, _, env, _ := start(t)
+	client, _, env, clk := start(t)
+	// The CLI computes --since from the real clock, so the sandbox must
+	// run on it too (the fixed test clock would make these events "too new").
+	clk.t = time.Now()
 	g := aws.String("/aws/lambda/tail-me")
 	if _, err := client.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: g}); err != nil {
 		t.Fatal(err)
