@@ -415,3 +415,8 @@ func (p *lessonPane) Show(r *renderedLesson, placeholder string, yoff int) {
 }
 
 func (p *lessonPane) View() string { return p.vp.View() }
+
+// UnwrapMarkdown is unwrapMarkdown for other glamour renderers (`slab show`),
+// so a lesson printed outside the tutor does not lose words in its quotes
+// either.
+func UnwrapMarkdown(md string) string { return unwrapMarkdown(md) }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slab-lab/slab/steps"
+	"github.com/slab-lab/slab/tui"
 )
 
 type showOptions struct {
@@ -97,5 +98,15 @@ func renderMarkdown(md string, ios *IOStreams) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.Render(md)
+	out, err := r.Render(tui.UnwrapMarkdown(md))
+	if err != nil {
+		return "", err
+	}
+	// Glamour pads every line to the wrap width; a pipe or a copy should
+	// not carry that padding.
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n"), nil
 }
