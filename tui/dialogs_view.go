@@ -159,7 +159,11 @@ func (m *Model) performLines(w int) (string, []string) {
 		}
 		lines = append(lines, "", s.Bold.Render("Perform it now?")+" "+s.Key.Render("y")+" yes  "+s.Key.Render("n")+" no")
 	case pfRunning, pfDone:
-		lines = append(lines, m.progressLines(p.progress, w)...)
+		// Once the step succeeded its outcome (below) names every resource
+		// with the final word; the progress lines would repeat them.
+		if p.phase == pfRunning || p.err != nil || len(p.outcome.Resources) == 0 {
+			lines = append(lines, m.progressLines(p.progress, w)...)
+		}
 		if p.phase == pfRunning {
 			if p.cancelling {
 				lines = append(lines, "", s.Notice.Render("cancelling… the call in flight finishes or stops; perform is safe to run again"))
