@@ -16,7 +16,10 @@ import (
 // Enabled or Disabled, or, for Deleting, the mapping is gone. Values handed
 // out by the Go API carry the settled state.
 type Mapping struct {
-	UUID                           string          `json:"uuid"`
+	UUID string `json:"uuid"`
+	// Seq orders mappings created in the same instant (a frozen test clock,
+	// or two creates within the clock's resolution) by creation.
+	Seq                            int64           `json:"seq"`
 	Account                        string          `json:"account"`
 	Region                         string          `json:"region"`
 	FunctionArn                    string          `json:"function_arn"`
@@ -72,6 +75,9 @@ func (m Mapping) at(now time.Time) (Mapping, bool) {
 func mappingLess(a, b Mapping) bool {
 	if !a.CreatedAt.Equal(b.CreatedAt) {
 		return a.CreatedAt.Before(b.CreatedAt)
+	}
+	if a.Seq != b.Seq {
+		return a.Seq < b.Seq
 	}
 	return a.UUID < b.UUID
 }
@@ -231,6 +237,7 @@ func (s *Service) createMapping(r *core.Request) (result, error) {
 		m.FunctionArn = f.Arn
 		var dup *Mapping
 		s.mappings.Scan(tx, "", func(_ string, old Mapping) bool {
+			m.Seq = max(m.Seq, old.Seq+1)
 			if v, live := old.at(now); live && v.FunctionArn == f.Arn && v.EventSourceArn == in.EventSourceArn {
 				dup = &v
 				return false
