@@ -20,14 +20,14 @@ func (c *Cleaner) Execute(ctx context.Context, plan *Plan) (*Result, error) {
 	res := &Result{Kept: plan.Kept}
 	failures := map[string]error{}
 	done := map[string]bool{}
-	todo := plan.Resources
+	pending := plan.Resources
 	problems := plan.Problems
-	for pass := 1; pass <= passes && len(todo) > 0; pass++ {
-		for i, r := range todo {
+	for pass := 1; pass <= passes && len(pending) > 0; pass++ {
+		for i, r := range pending {
 			if err := ctx.Err(); err != nil {
 				return res, err
 			}
-			c.emit(Event{Resource: r, Index: i + 1, Total: len(todo), Status: StatusStart})
+			c.emit(Event{Resource: r, Index: i + 1, Total: len(pending), Status: StatusStart})
 			gone, err := c.Delete(ctx, r)
 			if ctx.Err() != nil {
 				return res, ctx.Err()
@@ -35,20 +35,20 @@ func (c *Cleaner) Execute(ctx context.Context, plan *Plan) (*Result, error) {
 			switch {
 			case err != nil:
 				failures[r.Key()] = err
-				c.emit(Event{Resource: r, Index: i + 1, Total: len(todo), Status: StatusFailed, Detail: brief(err), Err: err})
+				c.emit(Event{Resource: r, Index: i + 1, Total: len(pending), Status: StatusFailed, Detail: brief(err), Err: err})
 			case gone:
 				delete(failures, r.Key())
 				if !done[r.Key()] {
 					res.Gone = append(res.Gone, r)
 				}
-				c.emit(Event{Resource: r, Index: i + 1, Total: len(todo), Status: StatusGone})
+				c.emit(Event{Resource: r, Index: i + 1, Total: len(pending), Status: StatusGone})
 			default:
 				delete(failures, r.Key())
 				if !done[r.Key()] {
 					res.Deleted = append(res.Deleted, r)
 					done[r.Key()] = true
 				}
-				c.emit(Event{Resource: r, Index: i + 1, Total: len(todo), Status: StatusDeleted})
+				c.emit(Event{Resource: r, Index: i + 1, Total: len(pending), Status: StatusDeleted})
 			}
 		}
 		c.emit(Event{Status: StatusVerify, Detail: "listing the target again to verify nothing is left"})
@@ -56,11 +56,11 @@ func (c *Cleaner) Execute(ctx context.Context, plan *Plan) (*Result, error) {
 		if err != nil {
 			return res, err
 		}
-		todo, problems = fresh.Resources, fresh.Problems
+		pending, problems = fresh.Resources, fresh.Problems
 		res.Kept = fresh.Kept
 	}
 	res.Problems = problems
-	for _, r := range todo {
+	for _, r := range pending {
 		reason := "still present after deletion (something re-created it, or AWS has not finished)"
 		if err := failures[r.Key()]; err != nil {
 			reason = brief(err)

@@ -40,17 +40,17 @@ func Markdown(w io.Writer, rep checks.Report, o Options) error {
 			fmt.Fprintf(bw, "| %s | %s | %s | `%s` | %s | %s |\n", step, st, score, r.CheckID, statusMark[r.Status], cell(r.Summary))
 		}
 	}
-	var todo []checks.Result
+	var notPassed []checks.Result
 	for _, r := range rep.Results {
 		if r.Status == checks.Fail || r.Status == checks.Error || r.Status == checks.Warn {
-			todo = append(todo, r)
+			notPassed = append(notPassed, r)
 		}
 	}
-	if len(todo) > 0 {
+	if len(notPassed) > 0 {
 		fmt.Fprintln(bw)
 		fmt.Fprintln(bw, "### What to look at")
 		fmt.Fprintln(bw)
-		for _, r := range todo {
+		for _, r := range notPassed {
 			fmt.Fprintf(bw, "- %s `%s`: %s\n", statusMark[r.Status], r.CheckID, oneLine(r.Summary))
 			if r.Hint != "" {
 				fmt.Fprintf(bw, "  - fix: %s\n", oneLine(r.Hint))
