@@ -119,7 +119,9 @@ func FuzzRequest(f *testing.F) {
 			if rec.Code >= 500 && rec.Code != 501 {
 				t.Fatalf("%s ?%s: %d %s", op.method, op.query, rec.Code, rec.Body)
 			}
-			if malformed && !strings.Contains(rec.Body.String(), "<Code>MalformedXML</Code>") {
+			// Earlier inputs share the handler and may have deleted the
+			// bucket; S3 looks the bucket up before it parses the body.
+			if malformed && !strings.Contains(rec.Body.String(), "<Code>MalformedXML</Code>") && !strings.Contains(rec.Body.String(), "<Code>NoSuchBucket</Code>") {
 				t.Fatalf("%s ?%s with %q: want MalformedXML, got %d %s", op.method, op.query, body, rec.Code, rec.Body)
 			}
 		}
