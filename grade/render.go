@@ -199,73 +199,27 @@ type JUnitSuites struct {
 	Suites   []JUnitSuite `xml:"testsuite"`
 }
 
-// JUnitSuite is one student.
-type JUnitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr"`
-	Properties *JUnitProps     `xml:"properties,omitempty"`
-	Cases      []JUnitTestcase `xml:"testcase"`
-}
-
-// JUnitProps are a suite's properties.
-type JUnitProps struct {
-	Props []JUnitProp `xml:"property"`
-}
-
-// JUnitProp is one property.
-type JUnitProp struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-// JUnitTestcase is one check of one student.
-type JUnitTestcase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *JUnitProblem `xml:"failure,omitempty"`
-	Error     *JUnitProblem `xml:"error,omitempty"`
-	Skipped   *JUnitProblem `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-// JUnitProblem is a failure, error or skip.
-type JUnitProblem struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
+// The per-student suite and below are the same shapes `slab check
+// --format junit` writes.
+type (
+	// JUnitSuite is one student.
+	JUnitSuite = report.JUnitSuite
+	// JUnitProps are a suite's properties.
+	JUnitProps = report.JUnitProps
+	// JUnitProp is one property.
+	JUnitProp = report.JUnitProp
+	// JUnitTestcase is one check of one student.
+	JUnitTestcase = report.JUnitTestcase
+	// JUnitProblem is a failure, error or skip.
+	JUnitProblem = report.JUnitProblem
+)
 
 func secs(ms int64) string { return fmt.Sprintf("%.3f", float64(ms)/1000) }
 
-// clean drops characters XML 1.0 cannot carry.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			return r
-		case r < 0x20, r == 0xFFFE, r == 0xFFFF, r >= 0xD800 && r <= 0xDFFF:
-			return -1
-		}
-		return r
-	}, s)
-}
+func clean(s string) string { return report.CleanXML(s) }
 
 func checkDetails(c report.CheckJSON) string {
-	var b strings.Builder
-	b.WriteString(c.Summary)
-	for _, e := range c.Evidence {
-		b.WriteString("\nsaw: " + e)
-	}
-	if c.Hint != "" {
-		b.WriteString("\nfix: " + c.Hint)
-	}
-	return clean(b.String())
+	return report.FindingText(c.Summary, c.Evidence, c.Hint)
 }
 
 // JUnit writes the class as JUnit XML.
@@ -274,9 +228,9 @@ func JUnit(w io.Writer, c Class) error {
 	for _, r := range c.Rows {
 		s := JUnitSuite{Name: clean(r.Student), Timestamp: r.GradedAt.UTC().Format("2006-01-02T15:04:05"), Time: secs(r.DurationMS),
 			Properties: &JUnitProps{Props: []JUnitProp{
-				{"student", clean(r.Student)}, {"account", r.Target.Account}, {"region", r.Target.Region},
-				{"score", strconv.Itoa(r.Score)}, {"max_score", strconv.Itoa(r.MaxScore)}, {"rubric_total", strconv.Itoa(r.Total)},
-				{"status", r.Status},
+				{Name: "student", Value: clean(r.Student)}, {Name: "account", Value: r.Target.Account}, {Name: "region", Value: r.Target.Region},
+				{Name: "score", Value: strconv.Itoa(r.Score)}, {Name: "max_score", Value: strconv.Itoa(r.MaxScore)}, {Name: "rubric_total", Value: strconv.Itoa(r.Total)},
+				{Name: "status", Value: r.Status},
 			}}}
 		cls := func(step string) string { return clean(r.Student) + "." + step }
 		if len(r.Checks) == 0 && r.Error != "" {

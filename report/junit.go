@@ -24,10 +24,10 @@ type junitSuites struct {
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
 	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	Suites   []JUnitSuite `xml:"testsuite"`
 }
 
-type junitSuite struct {
+type JUnitSuite struct {
 	Name       string          `xml:"name,attr"`
 	Tests      int             `xml:"tests,attr"`
 	Failures   int             `xml:"failures,attr"`
@@ -35,30 +35,30 @@ type junitSuite struct {
 	Skipped    int             `xml:"skipped,attr"`
 	Time       string          `xml:"time,attr"`
 	Timestamp  string          `xml:"timestamp,attr"`
-	Properties *junitProps     `xml:"properties,omitempty"`
-	Cases      []junitTestcase `xml:"testcase"`
+	Properties *JUnitProps     `xml:"properties,omitempty"`
+	Cases      []JUnitTestcase `xml:"testcase"`
 }
 
-type junitProps struct {
-	Props []junitProp `xml:"property"`
+type JUnitProps struct {
+	Props []JUnitProp `xml:"property"`
 }
 
-type junitProp struct {
+type JUnitProp struct {
 	Name  string `xml:"name,attr"`
 	Value string `xml:"value,attr"`
 }
 
-type junitTestcase struct {
+type JUnitTestcase struct {
 	Name      string        `xml:"name,attr"`
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
-	Failure   *junitProblem `xml:"failure,omitempty"`
-	Error     *junitProblem `xml:"error,omitempty"`
-	Skipped   *junitProblem `xml:"skipped,omitempty"`
+	Failure   *JUnitProblem `xml:"failure,omitempty"`
+	Error     *JUnitProblem `xml:"error,omitempty"`
+	Skipped   *JUnitProblem `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
-type junitProblem struct {
+type JUnitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
 	Text    string `xml:",chardata"`
@@ -66,9 +66,9 @@ type junitProblem struct {
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
-// clean drops characters XML 1.0 cannot carry (control characters from a
+// CleanXML drops characters XML 1.0 cannot carry (control characters from a
 // log line, say).
-func clean(s string) string {
+func CleanXML(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\t' || r == '\n' || r == '\r':
@@ -80,22 +80,26 @@ func clean(s string) string {
 	}, s)
 }
 
-func details(r checks.Result) string {
+func details(r checks.Result) string { return FindingText(r.Summary, r.Evidence, r.Hint) }
+
+// FindingText is a check's finding as one text block (summary, then what
+// was seen, then the fix), for JUnit failure bodies here and in grading.
+func FindingText(summary string, evidence []string, hint string) string {
 	var b strings.Builder
-	b.WriteString(r.Summary)
-	for _, e := range r.Evidence {
+	b.WriteString(summary)
+	for _, e := range evidence {
 		b.WriteString("\nsaw: " + e)
 	}
-	if r.Hint != "" {
-		b.WriteString("\nfix: " + r.Hint)
+	if hint != "" {
+		b.WriteString("\nfix: " + hint)
 	}
-	return clean(b.String())
+	return CleanXML(b.String())
 }
 
 // JUnit writes the report as JUnit XML.
 func JUnit(w io.Writer, rep checks.Report, o Options) error {
 	ts := o.generated(rep).Format("2006-01-02T15:04:05")
-	props := &junitProps{Props: []junitProp{
+	props := &JUnitProps{Props: []JUnitProp{
 		{"target", TargetLine(rep.Target)},
 		{"target.kind", rep.Target.Kind},
 		{"target.account", rep.Target.Account},
@@ -103,22 +107,22 @@ func JUnit(w io.Writer, rep checks.Report, o Options) error {
 		{"target.endpoint", rep.Target.Endpoint},
 		{"slab.version", o.Version},
 	}}
-	doc := junitSuites{Name: clean("slab check: " + TargetLine(rep.Target)), Time: seconds(rep.Duration)}
+	doc := junitSuites{Name: CleanXML("slab check: " + TargetLine(rep.Target)), Time: seconds(rep.Duration)}
 	for _, s := range rep.Steps {
-		suite := junitSuite{Name: s.ID, Timestamp: ts, Properties: props}
+		suite := JUnitSuite{Name: s.ID, Timestamp: ts, Properties: props}
 		var total time.Duration
 		for _, r := range s.Results {
-			tc := junitTestcase{Name: r.CheckID, Classname: s.ID, Time: seconds(r.Duration)}
+			tc := JUnitTestcase{Name: r.CheckID, Classname: s.ID, Time: seconds(r.Duration)}
 			total += r.Duration
 			switch r.Status {
 			case checks.Fail:
-				tc.Failure = &junitProblem{Message: clean(r.Summary), Type: "fail", Text: details(r)}
+				tc.Failure = &JUnitProblem{Message: CleanXML(r.Summary), Type: "fail", Text: details(r)}
 				suite.Failures++
 			case checks.Error:
-				tc.Error = &junitProblem{Message: clean(r.Summary), Type: "error", Text: details(r)}
+				tc.Error = &JUnitProblem{Message: CleanXML(r.Summary), Type: "error", Text: details(r)}
 				suite.Errors++
 			case checks.Skip:
-				tc.Skipped = &junitProblem{Message: clean(r.Summary), Type: "skip"}
+				tc.Skipped = &JUnitProblem{Message: CleanXML(r.Summary), Type: "skip"}
 				suite.Skipped++
 			case checks.Warn:
 				tc.SystemOut = "WARN: " + details(r)

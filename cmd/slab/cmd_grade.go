@@ -160,10 +160,10 @@ func runGrade(ctx context.Context, ios *IOStreams, g *globalOptions, o *gradeOpt
 		fmt.Fprintf(ios.ErrOut, "slab: resuming: %d of %d students already graded\n", len(skip), len(students))
 	}
 
-	todo := len(students) - len(skip)
+	remaining := len(students) - len(skip)
 	// The progress line redraws itself: only on a terminal's stderr.
 	showProgress := ios.ErrOut == os.Stderr && term.IsTerminal(os.Stderr.Fd())
-	prog := &gradeProgress{w: ios.ErrOut, on: showProgress, total: todo, start: time.Now()}
+	prog := &gradeProgress{w: ios.ErrOut, on: showProgress, total: remaining, start: time.Now()}
 	prog.draw()
 	var writeErr error
 	var wmu sync.Mutex
