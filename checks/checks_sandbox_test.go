@@ -23,6 +23,7 @@ import (
 	"github.com/slab-lab/slab/content"
 	"github.com/slab-lab/slab/internal/testenv"
 	"github.com/slab-lab/slab/lab"
+	"github.com/slab-lab/slab/sandbox"
 )
 
 // variant is one setup of one check: the passing setup and each failing
@@ -329,6 +330,12 @@ func functionVariants() []variant {
 			return n
 		}
 	}
+	summerFn := func(rt ltypes.Runtime) func(f *fx, b *labSetup) lab.Names {
+		return func(f *fx, b *labSetup) lab.Names {
+			testenv.RequireSandbox(f.T, f.Srv, "a function on a runtime blocked today")
+			return newFn(func(in *lambda.CreateFunctionInput) { in.Runtime, in.Handler = rt, aws.String("index.handler") })(f, b)
+		}
+	}
 	return []variant{
 		{name: "missing function", check: "s3-processor.function", status: checks.Fail, summary: "does not exist", hint: "slab show s3-processor",
 			setup: func(f *fx, b *labSetup) lab.Names {
@@ -342,14 +349,18 @@ func functionVariants() []variant {
 				f.Function(n.S3Function, other, nil, nil)
 				return n
 			}},
-		{name: "nodejs20.x", check: "s3-processor.runtime", status: checks.Fail, summary: "deprecated since 2026-04-30", hint: "runtime-deprecated",
+		// A function made in the summer of 2026 (see summerRuntimes),
+		// judged today, before its create block, and on nodejs22.x after
+		// its update block: the three phases of a runtime's end.
+		{name: "nodejs20.x today", check: "s3-processor.runtime", status: checks.Fail, summary: "blocked for new functions (deprecated since 2026-04-30, creating functions blocked since 2026-08-31)", hint: "runtime-deprecated",
+			setup: summerFn(ltypes.RuntimeNodejs20x)},
+		{name: "nodejs20.x in June 2026", check: "s3-processor.runtime", status: checks.Fail, summary: "deprecated: no more security patches (deprecated since 2026-04-30, creating functions blocked from 2026-08-31)", hint: "runtime-deprecated",
+			opts:  checks.Options{Now: func() time.Time { return time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC) }},
+			setup: summerFn(ltypes.RuntimeNodejs20x)},
+		{name: "nodejs22.x after its update block", check: "s3-processor.runtime", status: checks.Fail, summary: "can no longer be created or updated",
+			opts: checks.Options{Now: func() time.Time { return time.Date(2027, 7, 10, 0, 0, 0, 0, time.UTC) }},
 			setup: newFn(func(in *lambda.CreateFunctionInput) {
-				in.Runtime, in.Handler = ltypes.RuntimeNodejs20x, aws.String("index.handler")
-			})},
-		{name: "nodejs18.x after its update block", check: "s3-processor.runtime", status: checks.Fail, summary: "can no longer be created or updated",
-			opts: checks.Options{Now: func() time.Time { return time.Date(2027, 3, 10, 0, 0, 0, 0, time.UTC) }},
-			setup: newFn(func(in *lambda.CreateFunctionInput) {
-				in.Runtime, in.Handler = ltypes.RuntimeNodejs18x, aws.String("index.handler")
+				in.Runtime, in.Handler = ltypes.RuntimeNodejs22x, aws.String("index.handler")
 			})},
 		{name: "nodejs22.x", check: "s3-processor.runtime", status: checks.Pass, summary: "nodejs22.x (Node.js 22) is supported",
 			setup: newFn(func(in *lambda.CreateFunctionInput) {
@@ -649,8 +660,13 @@ func endToEndVariants() []variant {
 	}
 }
 
+// summerRuntimes is the day the variants' sandbox takes runtimes as of:
+// nodejs20.x could still be created then (its create block came on
+// 2026-08-31), as a student's function from that summer was.
+var summerRuntimes = time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+
 func TestCheckVariants(t *testing.T) {
-	f := newFx(t)
+	f := &fx{testenv.NewFixtureWith(t, sandbox.Options{RuntimesAsOf: summerRuntimes})}
 	b := f.FullLab(f.Names())
 	var all []variant
 	for _, g := range [][]variant{iamVariants(), storageVariants(), functionVariants(), messagingVariants(), eventVariants(), queueVariants(), endToEndVariants()} {

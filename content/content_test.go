@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/slab-lab/slab/internal/extern"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,6 +94,15 @@ func funcs(aws string) template.FuncMap {
 		"json": func(v any) (string, error) {
 			b, err := json.Marshal(v)
 			return string(b), err
+		},
+		// The real one (package steps) reads package runtimes; a table of
+		// the same shape is enough to check the lesson's Markdown.
+		"runtimeTable": func(ids ...string) string {
+			out := "| runtime | deprecated |\n|---|---|\n"
+			for _, id := range ids {
+				out += "| " + id + " | 2025-09-01 |\n"
+			}
+			return out
 		},
 	}
 }
@@ -581,13 +591,7 @@ func TestCommandsUseAWSFunc(t *testing.T) {
 }
 
 func TestBashBlocks(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		if os.Getenv("SLAB_REQUIRE_EXTERNAL") == "1" {
-			t.Fatal("bash is not on PATH")
-		}
-		t.Skip("bash is not on PATH")
-	}
+	bash := extern.Tool(t, "bash", "bash")
 	dir := t.TempDir()
 	n := 0
 	checked := map[string]bool{} // identical blocks across samples are checked once

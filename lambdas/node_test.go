@@ -1,6 +1,7 @@
 package lambdas
 
 import (
+	"github.com/slab-lab/slab/internal/extern"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -15,14 +16,7 @@ var wantNodeFunctions = []string{"event-processor", "queue-processor", "s3-proce
 // unless SLAB_REQUIRE_EXTERNAL=1 says the external tools must be there.
 func requireNode(t *testing.T) string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("SLAB_REQUIRE_EXTERNAL") == "1" {
-			t.Fatalf("node is not on PATH and SLAB_REQUIRE_EXTERNAL=1: install Node.js to check the lab's Node.js functions")
-		}
-		t.Skip("node is not on PATH: skipping the Node.js function checks (set SLAB_REQUIRE_EXTERNAL=1 to make this a failure)")
-	}
-	return node
+	return extern.Tool(t, "node", "Debian's nodejs, to check the lab's Node.js functions")
 }
 
 func TestNodeFunctions(t *testing.T) {

@@ -97,13 +97,25 @@ const (
 	// The brief slab was built from (2026-11-27) for the block-create date
 	// of nodejs22.x.
 	srcBrief = "slab lab brief, 2026-11-27"
+	// The lab's corrections (docs/lab-corrections in the brief, late 2026),
+	// which slab's lessons teach: nodejs18.x creation is blocked today with
+	// InvalidParameterValueException, and nodejs20.x creation was blocked
+	// on 2026-08-31 (no update-block date given). The Node.js rows follow
+	// them, not srcRFDK and srcCfnLint, which report both create blocks
+	// pushed to 2027-02-01: the lessons, the checks and the sandbox must
+	// tell one story, and the trap the lab corrects is the refused
+	// create. Confirm against real AWS when an account is at hand.
+	srcCorrections = "slab lab corrections, late 2026"
+	// AWS's lambda-runtimes page as published in late 2025, for the days
+	// nodejs18.x blocked create (2026-02-03) and update (2026-03-09).
+	srcAWS2025 = "docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html, late 2025"
 )
 
 var table = []Runtime{
 	{ID: "nodejs24.x", Name: "Node.js 24", OS: "Amazon Linux 2023", Deprecated: date(2028, 4, 30), BlockUpdate: date(2028, 7, 1), Source: srcEOL},
 	{ID: "nodejs22.x", Name: "Node.js 22", OS: "Amazon Linux 2023", Deprecated: date(2027, 4, 30), BlockCreate: date(2027, 6, 1), BlockUpdate: date(2027, 7, 1), Source: srcEOL + "; " + srcBrief},
-	{ID: "nodejs20.x", Name: "Node.js 20", OS: "Amazon Linux 2023", Deprecated: date(2026, 4, 30), BlockCreate: date(2027, 2, 1), BlockUpdate: date(2027, 3, 3), Source: srcCfnLint},
-	{ID: "nodejs18.x", Name: "Node.js 18", OS: "Amazon Linux 2", Deprecated: date(2025, 9, 1), BlockCreate: date(2027, 2, 1), BlockUpdate: date(2027, 3, 3), Source: srcRFDK},
+	{ID: "nodejs20.x", Name: "Node.js 20", OS: "Amazon Linux 2023", Deprecated: date(2026, 4, 30), BlockCreate: date(2026, 8, 31), Source: srcCorrections},
+	{ID: "nodejs18.x", Name: "Node.js 18", OS: "Amazon Linux 2", Deprecated: date(2025, 9, 1), BlockCreate: date(2026, 2, 3), BlockUpdate: date(2026, 3, 9), Source: srcCorrections + "; " + srcAWS2025},
 	{ID: "python3.14", Name: "Python 3.14", OS: "Amazon Linux 2023", Deprecated: date(2029, 6, 30), BlockUpdate: date(2029, 8, 31), Source: srcEOL},
 	{ID: "python3.13", Name: "Python 3.13", OS: "Amazon Linux 2023", Deprecated: date(2029, 6, 30), BlockUpdate: date(2029, 8, 31), Source: srcEOL},
 	{ID: "python3.12", Name: "Python 3.12", OS: "Amazon Linux 2023", Deprecated: date(2028, 10, 31), BlockUpdate: date(2029, 1, 10), Source: srcEOL},

@@ -73,6 +73,11 @@ type Options struct {
 	// invocation; the second retry waits twice as long. Zero means
 	// Lambda's 1 minute.
 	AsyncRetryDelay time.Duration
+	// RuntimesAsOf makes Lambda accept and refuse runtimes as it did on
+	// that day (zero: today), so that a function made before a runtime's
+	// create block (a student's nodejs20.x function from the summer) can
+	// be set up and checked. Nothing else about the clock changes.
+	RuntimesAsOf time.Time
 }
 
 // AuditEntry is one served call.
@@ -98,6 +103,7 @@ func New(o Options) (*Server, error) {
 	if o.Region != "" {
 		c.DefaultRegion = o.Region
 	}
+	c.RuntimesAsOf = o.RuntimesAsOf
 	var accounts core.Accounts
 	if o.AccountsFile != "" {
 		a, err := core.LoadAccounts(o.AccountsFile)

@@ -7,10 +7,12 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/slab-lab/slab/content"
 	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/lambdas"
+	"github.com/slab-lab/slab/runtimes"
 )
 
 // AccountPlaceholder stands for the account id when it is unknown (no
@@ -116,7 +118,32 @@ func (c Context) funcs() template.FuncMap {
 			b, err := json.Marshal(v)
 			return string(b), err
 		},
+		"runtimeTable": func(ids ...string) (string, error) { return RuntimeTable(time.Now(), ids...) },
 	}
+}
+
+// RuntimeTable is a Markdown table of the runtimes' dates from slab's one
+// runtime table, with where each stands at now, so that the lessons cannot
+// disagree with what the checks and the sandbox enforce.
+func RuntimeTable(now time.Time, ids ...string) (string, error) {
+	var b strings.Builder
+	b.WriteString("| runtime | deprecated | new functions blocked | updates blocked | on " + now.UTC().Format("2006-01-02") + " |\n|---|---|---|---|---|\n")
+	for _, id := range ids {
+		st, ok := runtimes.StatusAt(id, now)
+		if !ok {
+			return "", fmt.Errorf("runtime %q is not in the runtime table", id)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", id, tableDay(st.Deprecated), tableDay(st.BlockCreate), tableDay(st.BlockUpdate), st.Phase)
+	}
+	b.WriteString("\nDates as of slab's runtime table of " + runtimes.AsOf.Format("2006-01-02") + "; AWS moves them, so `slab check` reads the same table.")
+	return b.String(), nil
+}
+
+func tableDay(d time.Time) string {
+	if d.IsZero() {
+		return "not announced"
+	}
+	return d.Format("2006-01-02")
 }
 
 // RenderLesson renders any lesson (a step id, or overview, troubleshooting,

@@ -3,6 +3,7 @@ package steps
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slab-lab/slab/lab"
 )
@@ -61,5 +62,33 @@ func TestEveryStepRendersWithMainCommands(t *testing.T) {
 				t.Errorf("%s: no main commands", s.ID)
 			}
 		}
+	}
+}
+
+func TestRuntimeTableFollowsTheRuntimesPackage(t *testing.T) {
+	at := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	got, err := RuntimeTable(at, "nodejs18.x", "nodejs20.x", "nodejs22.x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| runtime | deprecated | new functions blocked | updates blocked | on 2026-11-27 |",
+		"| nodejs18.x | 2025-09-01 | 2026-02-03 | 2026-03-09 | update blocked |",
+		"| nodejs20.x | 2026-04-30 | 2026-08-31 | not announced | create blocked |",
+		"| nodejs22.x | 2027-04-30 | 2027-06-01 | 2027-07-01 | supported |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	if _, err := RuntimeTable(at, "nodejs99.x"); err == nil || !strings.Contains(err.Error(), "nodejs99.x") {
+		t.Fatalf("an unknown runtime: %v", err)
+	}
+	md, err := RenderLesson("troubleshooting", Context{Target: "sandbox", Region: "us-east-1", Account: "000000000000", Names: lab.DefaultNames()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md, "| nodejs18.x | 2025-09-01 | 2026-02-03 | 2026-03-09 |") {
+		t.Fatal("the troubleshooting lesson does not show the runtime table")
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"github.com/slab-lab/slab/internal/extern"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,35 +14,6 @@ import (
 	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/steps"
 )
-
-// awsCLIv2 locates the Debian AWS CLI v2. An older `aws` may come first on
-// PATH, so it is looked up by path and its version checked.
-func awsCLIv2(t *testing.T) string {
-	t.Helper()
-	const path = "/usr/bin/aws"
-	out, err := exec.Command(path, "--version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "aws-cli/2.") {
-		msg := "the AWS CLI v2 (/usr/bin/aws from Debian's awscli) is not installed"
-		if err == nil {
-			msg = "/usr/bin/aws is not the AWS CLI v2: " + strings.TrimSpace(string(out))
-		}
-		if os.Getenv("SLAB_REQUIRE_EXTERNAL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + "; skipping (set SLAB_REQUIRE_EXTERNAL=1 to make this a failure)")
-	}
-	return path
-}
-
-func requireTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("SLAB_REQUIRE_EXTERNAL") == "1" {
-			t.Fatalf("%s is required (SLAB_REQUIRE_EXTERNAL=1) but not installed", name)
-		}
-		t.Skipf("%s is not installed; skipping", name)
-	}
-}
 
 func goEnv(t *testing.T, key string) string {
 	t.Helper()
@@ -103,8 +75,8 @@ func TestGuideCommandsWithAWSCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs ~80 AWS CLI commands; skipped with -short")
 	}
-	awsPath := awsCLIv2(t)
-	requireTool(t, "jq")
+	awsPath := extern.AWSCLIv2(t)
+	extern.Tool(t, "jq", "Debian's jq")
 	bin := buildSlab(t)
 	url := startSandboxProcess(t, bin)
 

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/slab-lab/slab/internal/extern"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,12 +64,7 @@ func (s *tmuxSession) waitFor(timeout time.Duration, want ...string) string {
 
 func requireTmux(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("SLAB_REQUIRE_EXTERNAL") == "1" {
-			t.Fatal("tmux is not installed, and SLAB_REQUIRE_EXTERNAL=1 requires it")
-		}
-		t.Skip("tmux is not installed (SLAB_REQUIRE_EXTERNAL=1 makes this a failure)")
-	}
+	extern.Tool(t, "tmux", "Debian's tmux")
 }
 
 // TestTutorInTmux runs `slab` in a real terminal: the tutor opens on the

@@ -61,6 +61,13 @@ func NewFixture(t testing.TB) *Fixture {
 	return FixtureFor(t, env, srv)
 }
 
+// NewFixtureWith is NewFixture with options for the in-process sandbox.
+func NewFixtureWith(t testing.TB, o sandbox.Options) *Fixture {
+	t.Helper()
+	env, srv := OpenWith(t, o)
+	return FixtureFor(t, env, srv)
+}
+
 // FixtureFor builds SDK clients for env.
 func FixtureFor(t testing.TB, env *awsenv.Env, srv *sandbox.Server) *Fixture {
 	cfg := env.Config

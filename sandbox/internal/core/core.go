@@ -55,6 +55,9 @@ type Core struct {
 	Endpoint string
 	// DefaultRegion applies when a request carries no region.
 	DefaultRegion string
+	// RuntimesAsOf, when set, is the day Lambda applies its runtime
+	// table as of, instead of the clock (see sandbox.Options).
+	RuntimesAsOf time.Time
 
 	hooksMu sync.RWMutex
 	hooks   map[string]any
@@ -63,6 +66,14 @@ type Core struct {
 // New returns a Core with an in-memory store.
 func New() *Core {
 	return &Core{Store: NewStore(), Audit: NewAudit(), Now: time.Now, DefaultRegion: "us-east-1", hooks: map[string]any{}}
+}
+
+// RuntimesDay is the moment Lambda judges runtime deprecations at.
+func (c *Core) RuntimesDay() time.Time {
+	if !c.RuntimesAsOf.IsZero() {
+		return c.RuntimesAsOf
+	}
+	return c.Now()
 }
 
 // SetHook registers a cross-service capability under a name (for example

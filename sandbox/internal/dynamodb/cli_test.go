@@ -3,7 +3,7 @@ package dynamodb_test
 import (
 	"bytes"
 	"encoding/json"
-	"os"
+	"github.com/slab-lab/slab/internal/extern"
 	"os/exec"
 	"strings"
 	"testing"
@@ -11,14 +11,12 @@ import (
 )
 
 // awsCLI is Debian's AWS CLI v2, the one learners run against the sandbox.
-const awsCLI = "/usr/bin/aws"
+const awsCLI = extern.AWSCLIPath
 
 // TestAWSCLILabCommands runs the lab guide's own DynamoDB commands through
 // the unmodified AWS CLI (botocore checks the X-Amz-Crc32 header too).
 func TestAWSCLILabCommands(t *testing.T) {
-	if _, err := os.Stat(awsCLI); err != nil {
-		t.Skip("AWS CLI v2 not installed (Debian package awscli)")
-	}
+	extern.AWSCLIv2(t)
 	if testing.Short() {
 		t.Skip("starts the Python CLI several times")
 	}

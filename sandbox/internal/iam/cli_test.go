@@ -2,6 +2,7 @@ package iam_test
 
 import (
 	"encoding/json"
+	"github.com/slab-lab/slab/internal/extern"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,10 +14,7 @@ import (
 // awscli), which decodes IAM's URL-encoded documents itself. Few calls: each
 // CLI start costs seconds.
 func TestAWSCLIGuideCommands(t *testing.T) {
-	const awsCLI = "/usr/bin/aws"
-	if _, err := os.Stat(awsCLI); err != nil {
-		t.Skip("AWS CLI v2 not installed at " + awsCLI)
-	}
+	awsCLI := extern.AWSCLIv2(t)
 	if testing.Short() {
 		t.Skip("starts the AWS CLI several times")
 	}

@@ -1,6 +1,7 @@
 package lambda_test
 
 import (
+	"github.com/slab-lab/slab/internal/extern"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,10 +14,7 @@ import (
 // own Lambda model: trailing-slash list paths, fileb:// zips, its waiters),
 // running the lab's commands.
 func TestAWSCLI(t *testing.T) {
-	const cli = "/usr/bin/aws"
-	if _, err := os.Stat(cli); err != nil {
-		t.Skip("AWS CLI v2 not installed")
-	}
+	cli := extern.AWSCLIv2(t)
 	if testing.Short() {
 		t.Skip("slow: starts the CLI several times")
 	}
@@ -42,6 +40,12 @@ func TestAWSCLI(t *testing.T) {
 			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 		return out
+	}
+	// The guide's runtime: refused, in the words lab-corrections quotes.
+	if out, err := aws("lambda", "create-function", "--function-name", "queue-processor", "--runtime", "nodejs18.x", "--role", roleArn,
+		"--handler", "index.handler", "--zip-file", "fileb://function.zip"); err == nil ||
+		!strings.Contains(out, "An error occurred (InvalidParameterValueException) when calling the CreateFunction operation: The runtime parameter of nodejs18.x is no longer supported for creating or updating AWS Lambda functions") {
+		t.Fatalf("create-function on nodejs18.x: %v\n%s", err, out)
 	}
 	must("lambda", "create-function", "--function-name", "queue-processor", "--runtime", "nodejs22.x", "--role", roleArn,
 		"--handler", "index.handler", "--zip-file", "fileb://function.zip", "--timeout", "30", "--query", "State")

@@ -282,7 +282,7 @@ func validateLimits(timeout, memory *int) error {
 // checkRuntime applies the dated runtime table: unknown identifiers fail
 // the API's enum, blocked ones get Lambda's deprecation message.
 func (s *Service) checkRuntime(rt string, creating bool) error {
-	st, ok := runtimes.StatusAt(rt, s.c.Now())
+	st, ok := runtimes.StatusAt(rt, s.c.RuntimesDay())
 	if !ok {
 		return validation("1 validation error detected: Value '%s' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [%s]", rt, strings.Join(runtimes.IDs(), ", "))
 	}

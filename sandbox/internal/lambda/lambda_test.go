@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/slab-lab/slab/runtimes"
 	"github.com/slab-lab/slab/sandbox/internal/core"
 	"github.com/slab-lab/slab/sandbox/internal/lambda"
 	"github.com/slab-lab/slab/sandbox/internal/sbtest"
@@ -34,7 +35,7 @@ const (
 	queueArn  = "arn:aws:sqs:us-east-1:000000000000:lambda-integration-queue"
 	trustDoc  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	ec2Trust  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	lateClock = "2027-02-01T00:00:00Z"
+	lateClock = "2027-06-01T00:00:00Z"
 )
 
 // fakeIAM and fakeSQS stand in for the IAM and SQS services through the
@@ -323,40 +324,63 @@ func TestCreateFunctionErrors(t *testing.T) {
 func TestRuntimeTableEnforced(t *testing.T) {
 	clk := newClock()
 	fx := start(t, clk)
-	// On 2026-11-27 nodejs18.x is deprecated but may still be created.
-	fx.create(t, "node18", func(in *lam.CreateFunctionInput) { in.Runtime = types.RuntimeNodejs18x })
-	for _, rt := range []types.Runtime{types.RuntimeNodejs20x, types.RuntimeNodejs22x, types.RuntimeNodejs24x, types.RuntimeProvidedal2023, types.RuntimeProvidedal2, types.RuntimePython39} {
+	createOn := func(name string, rt types.Runtime) error {
+		_, err := fx.cli.CreateFunction(ctx, &lam.CreateFunctionInput{FunctionName: aws.String(name), Runtime: rt, Role: aws.String(roleArn), Handler: aws.String("index.handler"), Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"a": "b"})}})
+		return err
+	}
+	blocked := func(what string, err error, rt types.Runtime) {
+		t.Helper()
+		var ipv *types.InvalidParameterValueException
+		if !errors.As(err, &ipv) || ipv.ErrorMessage() != runtimes.BlockedMessage(string(rt)) {
+			t.Fatalf("%s: want InvalidParameterValueException %q, got %v", what, runtimes.BlockedMessage(string(rt)), err)
+		}
+	}
+	// The lab's first trap, on 2026-11-27: the guide's runtime is refused
+	// with Lambda's exact text, and so is nodejs20.x (blocked 2026-08-31).
+	err := createOn("node18", types.RuntimeNodejs18x)
+	blocked("nodejs18.x today", err, types.RuntimeNodejs18x)
+	if !strings.Contains(err.Error(), "InvalidParameterValueException: The runtime parameter of nodejs18.x is no longer supported for creating or updating AWS Lambda functions") {
+		t.Fatalf("the text lab-corrections quotes: %v", err)
+	}
+	blocked("nodejs20.x today", createOn("node20", types.RuntimeNodejs20x), types.RuntimeNodejs20x)
+	for _, rt := range []types.Runtime{types.RuntimeNodejs22x, types.RuntimeNodejs24x, types.RuntimeProvidedal2023, types.RuntimeProvidedal2, types.RuntimePython39} {
 		fx.create(t, "fn-"+strings.ReplaceAll(string(rt), ".", "-"), func(in *lam.CreateFunctionInput) { in.Runtime = rt })
+	}
+
+	// A function made in the summer, before nodejs20.x's create block, can
+	// still be updated and moved to a supported runtime.
+	clk.mu.Lock()
+	today := clk.t
+	clk.t = time.Date(2026, 7, 1, 12, 0, 0, 0, time.UTC)
+	clk.mu.Unlock()
+	fx.create(t, "summer20", func(in *lam.CreateFunctionInput) { in.Runtime = types.RuntimeNodejs20x })
+	clk.mu.Lock()
+	clk.t = today.Add(time.Minute)
+	clk.mu.Unlock()
+	if _, err := fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("summer20"), Timeout: aws.Int32(10)}); err != nil {
+		t.Fatalf("update on a create-blocked runtime: %v", err)
+	}
+	clk.add(time.Minute)
+	// Moving a function onto a runtime whose updates are blocked is refused.
+	_, err = fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("fn-nodejs24-x"), Runtime: types.RuntimeNodejs18x})
+	blocked("switch to nodejs18.x", err, types.RuntimeNodejs18x)
+	if _, err := fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("summer20"), Runtime: types.RuntimeNodejs24x}); err != nil {
+		t.Fatalf("upgrade off a blocked runtime: %v", err)
 	}
 	clk.add(time.Minute)
 
+	// nodejs22.x's turn: create blocked from 2027-06-01, update from 2027-07-01.
 	late, _ := time.Parse(time.RFC3339, lateClock)
 	clk.mu.Lock()
 	clk.t = late
 	clk.mu.Unlock()
-	want := "The runtime parameter of nodejs18.x is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions."
-	_, err := fx.cli.CreateFunction(ctx, &lam.CreateFunctionInput{FunctionName: aws.String("node18b"), Runtime: types.RuntimeNodejs18x, Role: aws.String(roleArn), Handler: aws.String("index.handler"), Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"a": "b"})}})
-	var ipv *types.InvalidParameterValueException
-	if !errors.As(err, &ipv) || ipv.ErrorMessage() != want {
-		t.Fatalf("nodejs18.x after 2027-02-01: %v", err)
-	}
-	// Create is blocked, update not yet (until 2027-03-03).
-	if _, err := fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("node18"), Timeout: aws.Int32(10)}); err != nil {
+	blocked("nodejs22.x after 2027-06-01", createOn("node22b", types.RuntimeNodejs22x), types.RuntimeNodejs22x)
+	if _, err := fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("fn-nodejs22-x"), Timeout: aws.Int32(10)}); err != nil {
 		t.Fatalf("update before the update block: %v", err)
 	}
 	clk.add(40 * 24 * time.Hour)
-	_, err = fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("node18"), Timeout: aws.Int32(11)})
-	if !errors.As(err, &ipv) || ipv.ErrorMessage() != want {
-		t.Fatalf("update after the update block: %v", err)
-	}
-	// Moving a function onto a blocked runtime is refused too.
-	_, err = fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("fn-nodejs24-x"), Runtime: types.RuntimeNodejs20x})
-	if !errors.As(err, &ipv) || !strings.HasPrefix(ipv.ErrorMessage(), "The runtime parameter of nodejs20.x is no longer supported") {
-		t.Fatalf("switch to blocked runtime: %v", err)
-	}
-	if _, err := fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("fn-nodejs20-x"), Runtime: types.RuntimeNodejs24x}); err != nil {
-		t.Fatalf("upgrade off a blocked runtime: %v", err)
-	}
+	_, err = fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("fn-nodejs22-x"), Timeout: aws.Int32(11)})
+	blocked("update after the update block", err, types.RuntimeNodejs22x)
 }
 
 func TestGetAndNotFound(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/slab-lab/slab/internal/extern"
 	"os"
 	"os/exec"
 	"strings"
@@ -446,10 +447,7 @@ func TestTags(t *testing.T) {
 // TestAWSCLITail runs the AWS CLI v2's `logs tail` (FilterLogEvents with
 // interleaving and startTime) against the sandbox.
 func TestAWSCLITail(t *testing.T) {
-	const cli = "/usr/bin/aws"
-	if _, err := os.Stat(cli); err != nil {
-		t.Skip("AWS CLI v2 not installed")
-	}
+	cli := extern.AWSCLIv2(t)
 	client, _, env, clk := start(t)
 	// The CLI computes --since from the real clock, so the sandbox must
 	// run on it too (the fixed test clock would make these events "too new").

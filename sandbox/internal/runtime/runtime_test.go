@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/slab-lab/slab/internal/extern"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -904,12 +905,7 @@ func TestCoreInvoker(t *testing.T) {
 
 func nodeAvailable(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		if os.Getenv("SLAB_REQUIRE_EXTERNAL") == "1" {
-			t.Fatal("node is not on PATH and SLAB_REQUIRE_EXTERNAL=1")
-		}
-		t.Skip("node is not on PATH")
-	}
+	extern.Tool(t, "node", "Debian's nodejs")
 }
 
 func nodeZip(t testing.TB, files map[string]string) []byte {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"github.com/slab-lab/slab/internal/extern"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,13 +20,10 @@ type awsCLI struct {
 }
 
 func newAWSCLI(t *testing.T, e *env) *awsCLI {
-	const bin = "/usr/bin/aws"
 	if testing.Short() {
 		t.Skip("starts the AWS CLI (Python): skipped in -short")
 	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Skip("AWS CLI v2 not installed at " + bin)
-	}
+	extern.AWSCLIv2(t)
 	home := t.TempDir()
 	return &awsCLI{t: t, endpoint: e.URL, env: []string{
 		"HOME=" + home, "PATH=/usr/bin:/bin", "AWS_ACCESS_KEY_ID=" + acctA, "AWS_SECRET_ACCESS_KEY=sandbox",
@@ -37,7 +35,7 @@ func newAWSCLI(t *testing.T, e *env) *awsCLI {
 // run returns stdout, stderr and the exit code.
 func (a *awsCLI) run(args ...string) (string, string, int) {
 	a.t.Helper()
-	cmd := exec.Command("/usr/bin/aws", append(args, "--endpoint-url", a.endpoint, "--output", "json")...)
+	cmd := exec.Command(extern.AWSCLIPath, append(args, "--endpoint-url", a.endpoint, "--output", "json")...)
 	cmd.Env = a.env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"github.com/slab-lab/slab/internal/extern"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -99,10 +99,7 @@ func TestQueryShapes(t *testing.T) {
 // TestAWSCLI runs the guide's SNS commands through the real AWS CLI v2
 // when it is installed.
 func TestAWSCLI(t *testing.T) {
-	const cli = "/usr/bin/aws"
-	if _, err := os.Stat(cli); err != nil {
-		t.Skip("AWS CLI v2 not installed at /usr/bin/aws")
-	}
+	cli := extern.AWSCLIv2(t)
 	if testing.Short() {
 		t.Skip("the CLI starts a Python interpreter per command")
 	}

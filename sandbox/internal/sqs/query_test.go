@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
+	"github.com/slab-lab/slab/internal/extern"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -274,13 +274,10 @@ func TestJSONErrorsCarryTheQueryCode(t *testing.T) {
 // TestAWSCLI runs the guide's own SQS commands through the real AWS CLI v2
 // (Query protocol) when it is installed.
 func TestAWSCLI(t *testing.T) {
-	const cli = "/usr/bin/aws"
 	if testing.Short() {
 		t.Skip("the CLI starts a Python interpreter per command")
 	}
-	if _, err := os.Stat(cli); err != nil {
-		t.Skip("AWS CLI v2 not installed at /usr/bin/aws")
-	}
+	cli := extern.AWSCLIv2(t)
 	f := start(t, false)
 	home := t.TempDir()
 	run := func(args ...string) string {
