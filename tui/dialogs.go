@@ -106,6 +106,11 @@ func (m *Model) performMsg(msg tea.Msg) tea.Cmd {
 		p.phase, p.outcome, p.err, p.cancelling = pfDone, msg.Outcome, msg.Err, false
 		n := steps.ByID(msg.StepID).Number
 		var cmds []tea.Cmd
+		// What was made is worth keeping even when a later part failed
+		// (as `slab do` keeps it): the state file says what exists.
+		if m.recordOutcome(msg.Outcome) {
+			cmds = append(cmds, m.saveCmd())
+		}
 		switch {
 		case errors.Is(msg.Err, context.Canceled):
 			cmds = append(cmds, m.setStatus(stNotice, fmt.Sprintf("perform of step %d cancelled; p again finishes it (it is safe to repeat)", n)))
@@ -124,6 +129,30 @@ func (m *Model) performMsg(msg tea.Msg) tea.Cmd {
 		return tea.Batch(cmds...)
 	}
 	return nil
+}
+
+// recordOutcome keeps each resource a perform created or found under its
+// key in the state, and the bucket it chose; it reports whether anything
+// changed.
+func (m *Model) recordOutcome(out steps.Outcome) bool {
+	changed := false
+	if m.st.Resources == nil {
+		m.st.Resources = map[string]string{}
+	}
+	for _, r := range out.Resources {
+		if r.Key != "" && r.ID != "" && m.st.Resources[r.Key] != r.ID {
+			m.st.Resources[r.Key] = r.ID
+			changed = true
+		}
+	}
+	if out.Bucket != "" && m.st.Names["bucket"] == "" {
+		if m.st.Names == nil {
+			m.st.Names = map[string]string{}
+		}
+		m.st.Names["bucket"] = out.Bucket
+		changed = true
+	}
+	return changed
 }
 
 func upsertProgress(ps []ResourceProgress, r ResourceProgress) []ResourceProgress {

@@ -344,7 +344,8 @@ func TestPerformWithConfirmation(t *testing.T) {
 		progress(ResourceProgress{Resource: "DynamoDB table lambda-integration-data", Action: "create", State: Started})
 		progress(ResourceProgress{Resource: "DynamoDB table lambda-integration-data", Action: "create", State: Done, Detail: "ACTIVE"})
 		performed <- stepID
-		return steps.Outcome{Resources: []steps.ResourceOutcome{{Resource: "DynamoDB table lambda-integration-data", Action: "created", Detail: "ACTIVE after 3 s"}}}, nil
+		return steps.Outcome{Resources: []steps.ResourceOutcome{{Resource: "DynamoDB table lambda-integration-data", Action: "created", Detail: "ACTIVE after 3 s",
+			Key: "table", ID: "arn:aws:dynamodb:us-east-1:000000000000:table/lambda-integration-data"}}}, nil
 	}
 	o.Hooks.RunChecks = func(ctx context.Context, stepID string, progress func(checks.Result)) ([]checks.Result, error) {
 		return []checks.Result{{CheckID: "test." + stepID, Status: checks.Pass, Summary: "table lambda-integration-data is ACTIVE", Weight: 2}}, nil
@@ -368,6 +369,14 @@ func TestPerformWithConfirmation(t *testing.T) {
 	m := h.quit()
 	if m.State().Steps[lab.StepDynamoDBTable].Status != "pass" {
 		t.Errorf("step 2 not recorded as passing after perform: %+v", m.State().Steps)
+	}
+	// What the perform made is in the state file, as after `slab do`.
+	const arn = "arn:aws:dynamodb:us-east-1:000000000000:table/lambda-integration-data"
+	if got := m.State().Resources["table"]; got != arn {
+		t.Errorf("resources in memory: %+v", m.State().Resources)
+	}
+	if last := st.last(); last == nil || last.Resources["table"] != arn {
+		t.Errorf("resources not saved: %+v", last)
 	}
 }
 
