@@ -32,7 +32,7 @@ const (
 // --- function references ---
 
 var (
-	functionNameRE = regexp.MustCompile(`^[a-zA-Z0-9-_]{1,64}$`)
+	functionNameRE = core.NewPattern(`a-zA-Z0-9-_`, 1, 64)
 	qualifierRE    = regexp.MustCompile(`^(\$LATEST|[a-zA-Z0-9-_]{1,128})$`)
 	roleRE         = regexp.MustCompile(`^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
 	envKeyRE       = regexp.MustCompile(`^[a-zA-Z]([a-zA-Z0-9_])+$`)

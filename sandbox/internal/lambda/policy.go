@@ -28,7 +28,7 @@ type Statement struct {
 }
 
 var (
-	sidRE       = regexp.MustCompile(`^[a-zA-Z0-9-_.]{1,100}$`)
+	sidRE       = core.NewPattern(`a-zA-Z0-9-_.`, 1, 100)
 	actionRE    = regexp.MustCompile(`^(lambda:[*]|lambda:[a-zA-Z]+|[*])$`)
 	sourceArnRE = regexp.MustCompile(`^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$`)
 	accountRE   = regexp.MustCompile(`^\d{12}$`)

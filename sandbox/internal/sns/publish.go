@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -53,9 +52,9 @@ type publishInput struct {
 	DedupID          string
 }
 
-var subjectRE = regexp.MustCompile(`^[\x20-\x7E]{1,100}$`)
+var subjectRE = core.NewPattern(`\x20-\x7E`, 1, 100)
 
-var snsAttrNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`)
+var snsAttrNameRE = core.NewPattern(`A-Za-z0-9_.-`, 1, 256)
 
 // validatePublish applies Publish's rules to one message.
 func validatePublish(in publishInput) error {
@@ -271,7 +270,7 @@ type publishBatchResult struct {
 	Failed     []batchFailure `xml:"Failed>member"`
 }
 
-var batchIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+var batchIDRE = core.NewPattern(`A-Za-z0-9_-`, 1, 80)
 
 func (s *Service) publishBatch(r *core.Request, f form) (any, error) {
 	const p = "PublishBatchRequestEntries.member"

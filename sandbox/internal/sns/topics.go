@@ -3,7 +3,6 @@ package sns
 import (
 	"encoding/json"
 	"maps"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,7 +42,7 @@ type dedupRecord struct {
 	Sent      time.Time `json:"sent"`
 }
 
-var topicNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+var topicNameRE = core.NewPattern(`A-Za-z0-9_-`, 1, 256)
 
 // defaultPolicy is the policy AWS attaches to a new topic: every action on
 // the topic for principals of the owning account.

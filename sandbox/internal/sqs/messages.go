@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,7 +107,7 @@ func checkChars(s string) error {
 	return nil
 }
 
-var attrNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`)
+var attrNameRE = core.NewPattern(`A-Za-z0-9_.-`, 1, 256)
 
 // validateMessageAttributes applies SQS's rules and returns the attributes'
 // size as counted against MaximumMessageSize.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -286,7 +285,7 @@ func (s *Service) validateRedrive(tx *core.Tx, q *queueRecord, v string) (string
 
 // --- names, URLs and ARNs ---
 
-var queueNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+var queueNameRE = core.NewPattern(`A-Za-z0-9_-`, 1, 80)
 
 func validateQueueName(name string, fifoAttr string) error {
 	if name == "" {

@@ -3,7 +3,6 @@ package sqs
 import (
 	"encoding/base64"
 	"maps"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -482,7 +481,7 @@ func parseTagQueue(f form) (*tagQueueInput, error) {
 	return &tagQueueInput{QueueUrl: f.get("QueueUrl"), Tags: f.pairs([]string{"Tags", "Tag"}, "Key", "Value")}, nil
 }
 
-var tagKeyRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+var tagKeyRE = core.NewPattern(`\p{L}\p{Z}\p{N}_.:/=+\-@`, 1, 128)
 
 func validateTags(tags map[string]string) error {
 	for k, v := range tags {
@@ -727,7 +726,7 @@ func xmlSendBatch(o *sendMessageBatchOutput) any {
 	}{o.Successful, o.Failed}
 }
 
-var batchIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+var batchIDRE = core.NewPattern(`A-Za-z0-9_-`, 1, 80)
 
 // checkBatch applies the rules every batch operation shares.
 func checkBatch(ids []string, entryName string) error {
