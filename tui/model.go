@@ -83,6 +83,7 @@ type stepView struct {
 
 // Model is the tutor's root model.
 type Model struct {
+	drawn  bool // the first full frame was drawn (Options.FirstFrame)
 	opts   Options
 	hooks  Hooks
 	keys   KeyMap

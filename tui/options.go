@@ -42,6 +42,9 @@ type Options struct {
 	Profile colorprofile.Profile
 	// Now is the clock (tests pin it).
 	Now func() time.Time
+	// FirstFrame, when set, is called once, as the first full frame (the
+	// terminal's size known) is drawn; slab's start-up benchmark uses it.
+	FirstFrame func()
 }
 
 // Target describes the target for the header.

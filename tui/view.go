@@ -60,6 +60,10 @@ func (m *Model) View() tea.View {
 		return v
 	}
 	l := m.layout()
+	if m.opts.FirstFrame != nil && !m.drawn {
+		m.drawn = true
+		m.opts.FirstFrame()
+	}
 	var body string
 	if m.overlay != ovNone {
 		body = m.viewOverlay(l)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -59,7 +61,18 @@ func runRoot(cmd *cobra.Command, ios *IOStreams, g *globalOptions) error {
 	if !ios.ColorEnabled() {
 		opts.Profile = colorprofile.ASCII
 	}
+	if path := os.Getenv(firstFrameEnv); path != "" {
+		opts.FirstFrame = func() { writeFirstFrame(path, time.Now()) }
+	}
 	return tui.Run(cmd.Context(), opts, tea.WithInput(ios.In), tea.WithOutput(ios.Out))
+}
+
+// firstFrameEnv names a file that receives the moment of the tutor's first
+// full frame (Unix nanoseconds): BenchmarkStartupToFirstFrame reads it.
+const firstFrameEnv = "SLAB_FIRST_FRAME_FILE"
+
+func writeFirstFrame(path string, at time.Time) {
+	_ = os.WriteFile(path, []byte(strconv.FormatInt(at.UnixNano(), 10)), 0o600)
 }
 
 // tutorHooks is where the tutor's features plug in as they land: checks and

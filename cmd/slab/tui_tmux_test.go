@@ -104,19 +104,20 @@ func TestTutorInTmux(t *testing.T) {
 
 	s.keys("j")
 	s.waitFor(10*time.Second, "Step 2/8 · Create the DynamoDB table")
-	s.keys("c")
-	// Until checks land (issue #7) the key says so; afterwards it shows results.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		screen = s.capture()
-		if strings.Contains(screen, "checks land with issue #7: not in this build") || strings.Contains(screen, "Checks ·") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("c showed neither the not-in-this-build message nor results:\n%s", screen)
-		}
-		time.Sleep(20 * time.Millisecond)
+	// Perform the step from the tutor: the plan, the confirmation, the
+	// progress, then the step's checks on what it made.
+	s.keys("p")
+	s.waitFor(15*time.Second, "Perform step 2: Create the DynamoDB table", "create DynamoDB table lambda-integration-data", "Perform it now?")
+	s.keys("y")
+	s.waitFor(20*time.Second, "✓ DynamoDB table lambda-integration-data · created", "Done.")
+	s.keys("Enter")
+	screen = s.waitFor(20*time.Second, "Checks · 4 passed", "✓ The table is ACTIVE", "step 2 verified (4 passed)")
+	if !strings.Contains(screen, "1/8 steps verified") {
+		t.Errorf("the header does not count the verified step:\n%s", screen)
 	}
+	// c checks again, read-only, with the same verdict.
+	s.keys("c")
+	s.waitFor(20*time.Second, "Checks · 4 passed", "✓ The table is on-demand")
 
 	s.keys("Q")
 	screen = s.waitFor(15*time.Second, "slab exited 0")
@@ -135,9 +136,13 @@ func TestTutorInTmux(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st struct {
-		Current string `json:"current"`
+		Current   string            `json:"current"`
+		Resources map[string]string `json:"resources"`
 	}
 	if err := json.Unmarshal(b, &st); err != nil || st.Current != "dynamodb-table" {
 		t.Errorf("state current %q (%v), want dynamodb-table", st.Current, err)
+	}
+	if got := st.Resources["table"]; got != "arn:aws:dynamodb:us-east-1:000000000000:table/lambda-integration-data" {
+		t.Errorf("the state does not record the table the tutor made: %v", st.Resources)
 	}
 }
