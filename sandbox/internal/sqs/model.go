@@ -121,9 +121,13 @@ var defaultAttributes = map[string]string{
 
 type intRange struct{ min, max int }
 
+// maxMessageSizeLimit is the largest MaximumMessageSize (1 MiB since
+// August 2025); a queue's default stays 256 KiB.
+const maxMessageSizeLimit = 1048576
+
 var intAttributes = map[string]intRange{
 	"VisibilityTimeout":             {0, 43200},
-	"MaximumMessageSize":            {1024, 262144},
+	"MaximumMessageSize":            {1024, maxMessageSizeLimit},
 	"MessageRetentionPeriod":        {60, 1209600},
 	"DelaySeconds":                  {0, 900},
 	"ReceiveMessageWaitTimeSeconds": {0, 20},

@@ -762,8 +762,8 @@ func (s *Service) sendMessageBatch(r *core.Request, in *sendMessageBatchInput) (
 	if err := checkBatch(ids, "SendMessageBatchRequestEntry"); err != nil {
 		return nil, err
 	}
-	if total > 262144 {
-		return nil, core.Errorf("BatchRequestTooLong", "Batch requests cannot be longer than 262144 bytes. You have sent %d bytes.", total)
+	if total > maxMessageSizeLimit {
+		return nil, core.Errorf("BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxMessageSizeLimit, total)
 	}
 	out := &sendMessageBatchOutput{Successful: []sendBatchOK{}, Failed: []batchFailure{}}
 	err := s.c.Store.Update(func(tx *core.Tx) error {

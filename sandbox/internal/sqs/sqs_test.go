@@ -163,6 +163,7 @@ func TestCreateQueueValidatesNameAndAttributes(t *testing.T) {
 		{"delay-high", map[string]string{"DelaySeconds": "901"}, "InvalidAttributeValue"},
 		{"wait-high", map[string]string{"ReceiveMessageWaitTimeSeconds": "21"}, "InvalidAttributeValue"},
 		{"size-low", map[string]string{"MaximumMessageSize": "1023"}, "InvalidAttributeValue"},
+		{"size-high", map[string]string{"MaximumMessageSize": "1048577"}, "InvalidAttributeValue"},
 		{"policy-bad", map[string]string{"Policy": `{"Statement": [`}, "InvalidAttributeValue"},
 		{"policy-object-not-string", map[string]string{"Policy": `[1,2]`}, "InvalidAttributeValue"},
 		{"unknown-attr", map[string]string{"Colour": "blue"}, "InvalidAttributeName"},
@@ -440,6 +441,14 @@ func TestSendMessageValidation(t *testing.T) {
 	if !strings.Contains(err.Error(), "Message must be shorter than 262144 bytes.") {
 		t.Fatalf("message %v", err)
 	}
+	// Since August 2025 a queue may take up to 1 MiB.
+	mib := f.create(t, "v-mib", map[string]string{"MaximumMessageSize": "1048576"})
+	huge := strings.Repeat("x", 1048576)
+	if _, err := f.cli.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(mib), MessageBody: aws.String(huge)}); err != nil {
+		t.Fatalf("1 MiB body on a 1 MiB queue: %v", err)
+	}
+	_, err = f.cli.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(mib), MessageBody: aws.String(huge + "x")})
+	wantCode(t, err, "InvalidParameterValue")
 	_, err = f.cli.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String("")})
 	wantCode(t, err, "MissingParameter")
 	_, err = f.cli.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String("bell\x07")})
@@ -641,10 +650,18 @@ func TestSendMessageBatch(t *testing.T) {
 	if !errors.As(err, &badID) {
 		t.Fatalf("want InvalidBatchEntryId, got %v", err)
 	}
+	// A batch may carry 1 MiB in all (since August 2025), each message
+	// within its queue's MaximumMessageSize.
 	huge := strings.Repeat("x", 200000)
-	_, err = f.cli.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: []types.SendMessageBatchRequestEntry{
-		{Id: aws.String("a"), MessageBody: aws.String(huge)}, {Id: aws.String("b"), MessageBody: aws.String(huge)},
-	}})
+	var entries []types.SendMessageBatchRequestEntry
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
+		entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(id), MessageBody: aws.String(huge)})
+	}
+	if _, err := f.cli.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
+		t.Fatalf("a 1,000,000-byte batch: %v", err)
+	}
+	entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String("f"), MessageBody: aws.String(huge)})
+	_, err = f.cli.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
 	var tooLong *types.BatchRequestTooLong
 	if !errors.As(err, &tooLong) {
 		t.Fatalf("want BatchRequestTooLong, got %v", err)
