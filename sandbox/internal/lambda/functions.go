@@ -765,11 +765,14 @@ func (s *Service) updateFunctionConfiguration(r *core.Request, ref string) (resu
 		if err := s.checkUpdatable(f); err != nil {
 			return err
 		}
-		rt := f.Runtime
-		if in.Runtime != nil {
+		// Moving a function onto another runtime is judged like creating
+		// one on it: a runtime closed to new functions takes none by a
+		// switch either. Staying on one is an update.
+		rt, switching := f.Runtime, in.Runtime != nil && *in.Runtime != f.Runtime
+		if switching {
 			rt = *in.Runtime
 		}
-		if err := s.checkRuntime(rt, false); err != nil {
+		if err := s.checkRuntime(rt, switching); err != nil {
 			return err
 		}
 		if in.Role != nil {

@@ -361,9 +361,17 @@ func TestRuntimeTableEnforced(t *testing.T) {
 		t.Fatalf("update on a create-blocked runtime: %v", err)
 	}
 	clk.add(time.Minute)
-	// Moving a function onto a runtime whose updates are blocked is refused.
+	// Moving a function onto a blocked runtime is refused, whether only new
+	// functions (nodejs20.x) or also updates (nodejs18.x) are blocked.
 	_, err = fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("fn-nodejs24-x"), Runtime: types.RuntimeNodejs18x})
 	blocked("switch to nodejs18.x", err, types.RuntimeNodejs18x)
+	_, err = fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("fn-nodejs24-x"), Runtime: types.RuntimeNodejs20x})
+	blocked("switch to nodejs20.x", err, types.RuntimeNodejs20x)
+	// Naming the runtime a function is already on is no switch.
+	if _, err := fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("summer20"), Runtime: types.RuntimeNodejs20x, Timeout: aws.Int32(12)}); err != nil {
+		t.Fatalf("update naming its own create-blocked runtime: %v", err)
+	}
+	clk.add(time.Minute)
 	if _, err := fx.cli.UpdateFunctionConfiguration(ctx, &lam.UpdateFunctionConfigurationInput{FunctionName: aws.String("summer20"), Runtime: types.RuntimeNodejs24x}); err != nil {
 		t.Fatalf("upgrade off a blocked runtime: %v", err)
 	}
