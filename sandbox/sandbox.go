@@ -78,6 +78,10 @@ type Options struct {
 	// create block (a student's nodejs20.x function from the summer) can
 	// be set up and checked. Nothing else about the clock changes.
 	RuntimesAsOf time.Time
+	// SettleDelay, when set, is how long a new table stays CREATING and a
+	// new function Pending (defaults: 300 ms and 1 s; AWS takes seconds).
+	// Tests lengthen it to see those states on any machine.
+	SettleDelay time.Duration
 }
 
 // AuditEntry is one served call.
@@ -113,6 +117,16 @@ func New(o Options) (*Server, error) {
 		accounts = a
 	}
 	services := buildServices(c)
+	if o.SettleDelay > 0 {
+		for _, svc := range services {
+			switch v := svc.(type) {
+			case *dynamodb.Service:
+				v.CreateDelay = o.SettleDelay
+			case *lambda.Service:
+				v.CreateDelay = o.SettleDelay
+			}
+		}
+	}
 	s := &Server{core: c}
 	// The event engine registers the hooks S3 and SNS call and reads the
 	// other services; its goroutines start with Listen.
