@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -25,6 +26,72 @@ func (r *Request) Form() (url.Values, error) {
 		}
 	}
 	return vals, nil
+}
+
+// QueryAction reads a Query-protocol call's parameters and its Action,
+// which known must accept. When it cannot, it has written AWS's error
+// (MalformedQueryString, MissingAction or InvalidAction) and ok is false.
+func QueryAction(r *Request, xmlns string, known func(action string) bool) (vals url.Values, action string, ok bool) {
+	vals, err := r.Form()
+	if err != nil {
+		r.Operation = "Unknown"
+		WriteQueryError(r, xmlns, err)
+		return nil, "", false
+	}
+	action = vals.Get("Action")
+	if !known(action) {
+		r.Operation = "Unknown"
+		if action == "" {
+			WriteQueryError(r, xmlns, &Error{Code: "MissingAction", Message: "No action was supplied with this request."})
+			return nil, "", false
+		}
+		WriteQueryError(r, xmlns, &Error{Code: "InvalidAction", Message: "The action " + action + " is not valid for this endpoint."})
+		return nil, "", false
+	}
+	r.Operation = action
+	return vals, action, true
+}
+
+// FormIndices returns the sorted N of every Query parameter named prefix.N
+// or prefix.N.<more>: the members of a Query-protocol list or map.
+func FormIndices(f url.Values, prefix string) []int {
+	seen := map[int]bool{}
+	for k := range f {
+		rest, ok := strings.CutPrefix(k, prefix+".")
+		if !ok {
+			continue
+		}
+		num, _, _ := strings.Cut(rest, ".")
+		if n, err := strconv.Atoi(num); err == nil && n > 0 {
+			seen[n] = true
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// ServeJSONTarget serves a JSON-protocol call: X-Amz-Target names the
+// operation after prefix, ops answers it, and the answer or the error is
+// written as AWS JSON.
+func ServeJSONTarget(r *Request, prefix string, ops map[string]func(*Request) (any, error)) {
+	target := r.HTTP.Header.Get("X-Amz-Target")
+	op, ok := strings.CutPrefix(target, prefix)
+	h := ops[op]
+	if !ok || h == nil {
+		WriteJSONError(r, "", Errorf("UnknownOperationException", "Unknown operation %q", target))
+		return
+	}
+	r.Operation = op
+	out, err := h(r)
+	if err != nil {
+		WriteJSONError(r, "", err)
+		return
+	}
+	WriteJSON(r, out)
 }
 
 // DecodeJSON decodes a JSON-protocol body into v. An empty body is an empty

@@ -133,21 +133,7 @@ func New(c *core.Core) *Service {
 func (s *Service) Name() string { return "events" }
 
 // Serve implements core.Service.
-func (s *Service) Serve(r *core.Request) {
-	op, ok := strings.CutPrefix(r.HTTP.Header.Get("X-Amz-Target"), targetPrefix)
-	h := s.ops[op]
-	if !ok || h == nil {
-		core.WriteJSONError(r, "", core.Errorf("UnknownOperationException", "Unknown operation %q", r.HTTP.Header.Get("X-Amz-Target")))
-		return
-	}
-	r.Operation = op
-	out, err := h(r)
-	if err != nil {
-		core.WriteJSONError(r, "", err)
-		return
-	}
-	core.WriteJSON(r, out)
-}
+func (s *Service) Serve(r *core.Request) { core.ServeJSONTarget(r, targetPrefix, s.ops) }
 
 // Rules returns every rule of every account and region, in key order, for
 // the scheduler and the event router.

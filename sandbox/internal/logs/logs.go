@@ -9,7 +9,6 @@
 package logs
 
 import (
-	"strings"
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
 )
@@ -99,21 +98,7 @@ func New(c *core.Core) *Service {
 func (s *Service) Name() string { return "logs" }
 
 // Serve implements core.Service.
-func (s *Service) Serve(r *core.Request) {
-	op, ok := strings.CutPrefix(r.HTTP.Header.Get("X-Amz-Target"), targetPrefix)
-	h := s.ops[op]
-	if !ok || h == nil {
-		core.WriteJSONError(r, "", core.Errorf("UnknownOperationException", "Unknown operation %q", r.HTTP.Header.Get("X-Amz-Target")))
-		return
-	}
-	r.Operation = op
-	out, err := h(r)
-	if err != nil {
-		core.WriteJSONError(r, "", err)
-		return
-	}
-	core.WriteJSON(r, out)
-}
+func (s *Service) Serve(r *core.Request) { core.ServeJSONTarget(r, targetPrefix, s.ops) }
 
 func invalid(format string, args ...any) *core.Error {
 	return core.Errorf("InvalidParameterException", format, args...)

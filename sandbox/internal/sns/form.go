@@ -3,9 +3,9 @@ package sns
 import (
 	"encoding/base64"
 	"net/url"
-	"sort"
 	"strconv"
-	"strings"
+
+	"github.com/slab-lab/slab/sandbox/internal/core"
 )
 
 // form reads Query-protocol parameters, including SNS's non-flattened
@@ -17,25 +17,7 @@ func (f form) get(k string) string { return url.Values(f).Get(k) }
 func (f form) has(k string) bool { _, ok := f[k]; return ok }
 
 // indices returns the sorted N of every parameter prefix.N or prefix.N.x.
-func (f form) indices(prefix string) []int {
-	seen := map[int]bool{}
-	for k := range f {
-		rest, ok := strings.CutPrefix(k, prefix+".")
-		if !ok {
-			continue
-		}
-		num, _, _ := strings.Cut(rest, ".")
-		if n, err := strconv.Atoi(num); err == nil && n > 0 {
-			seen[n] = true
-		}
-	}
-	out := make([]int, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Ints(out)
-	return out
-}
+func (f form) indices(prefix string) []int { return core.FormIndices(url.Values(f), prefix) }
 
 // attributes reads name.entry.N.key / name.entry.N.value.
 func (f form) attributes(name string) map[string]string {

@@ -79,25 +79,11 @@ type noResult struct{}
 
 // Serve implements core.Service.
 func (s *Service) Serve(r *core.Request) {
-	vals, err := r.Form()
-	if err != nil {
-		r.Operation = "Unknown"
-		core.WriteQueryError(r, xmlns, err)
-		return
-	}
-	action := vals.Get("Action")
-	h, ok := handlers[action]
+	vals, action, ok := core.QueryAction(r, xmlns, func(a string) bool { return handlers[a] != nil })
 	if !ok {
-		r.Operation = "Unknown"
-		if action == "" {
-			core.WriteQueryError(r, xmlns, &core.Error{Code: "MissingAction", Message: "No action was supplied with this request."})
-			return
-		}
-		core.WriteQueryError(r, xmlns, &core.Error{Code: "InvalidAction", Message: "The action " + action + " is not valid for this endpoint."})
 		return
 	}
-	r.Operation = action
-	out, err := h(s, r, form(vals))
+	out, err := handlers[action](s, r, form(vals))
 	if err != nil {
 		core.WriteQueryError(r, xmlns, err)
 		return

@@ -95,25 +95,11 @@ func (s *Service) serveJSON(r *core.Request, target string) {
 }
 
 func (s *Service) serveQuery(r *core.Request) {
-	vals, err := r.Form()
-	if err != nil {
-		r.Operation = "Unknown"
-		core.WriteQueryError(r, xmlns, err)
+	vals, action, ok := core.QueryAction(r, xmlns, func(a string) bool { return handlers[a] != nil })
+	if !ok {
 		return
 	}
-	action := vals.Get("Action")
-	h, known := handlers[action]
-	if !known {
-		r.Operation = "Unknown"
-		if action == "" {
-			core.WriteQueryError(r, xmlns, &core.Error{Code: "MissingAction", Message: "No action was supplied with this request."})
-			return
-		}
-		core.WriteQueryError(r, xmlns, &core.Error{Code: "InvalidAction", Message: "The action " + action + " is not valid for this endpoint."})
-		return
-	}
-	r.Operation = action
-	out, err := h(s, r, false, form(vals))
+	out, err := handlers[action](s, r, false, form(vals))
 	if err != nil {
 		core.WriteQueryError(r, xmlns, withQueryCode(err))
 		return

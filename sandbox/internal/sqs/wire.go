@@ -67,25 +67,7 @@ func (f form) optInt(k string) (*int, error) {
 
 // indices returns the sorted N of every parameter named prefix.N or
 // prefix.N.<more>.
-func (f form) indices(prefix string) []int {
-	seen := map[int]bool{}
-	for k := range f {
-		rest, ok := strings.CutPrefix(k, prefix+".")
-		if !ok {
-			continue
-		}
-		num, _, _ := strings.Cut(rest, ".")
-		if n, err := strconv.Atoi(num); err == nil && n > 0 {
-			seen[n] = true
-		}
-	}
-	out := make([]int, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Ints(out)
-	return out
-}
+func (f form) indices(prefix string) []int { return core.FormIndices(url.Values(f), prefix) }
 
 // list reads prefix.1, prefix.2, ... under the first prefix present.
 func (f form) list(prefixes ...string) []string {
