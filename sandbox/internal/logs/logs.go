@@ -9,7 +9,6 @@
 package logs
 
 import (
-
 	"github.com/slab-lab/slab/sandbox/internal/core"
 )
 
