@@ -146,11 +146,10 @@ func failCondition(old Item, withItem bool) error {
 	return &conditionFailed{}
 }
 
-// --- PutItem ---
+// --- what PutItem, DeleteItem and UpdateItem share ---
 
-type putItemInput struct {
-	TableName                           *string           `json:"TableName"`
-	Item                                Item              `json:"Item"`
+// writeParams are the parameters of every single-item write.
+type writeParams struct {
 	ConditionExpression                 *string           `json:"ConditionExpression"`
 	ExpressionAttributeNames            map[string]string `json:"ExpressionAttributeNames"`
 	ExpressionAttributeValues           map[string]Value  `json:"ExpressionAttributeValues"`
@@ -159,6 +158,59 @@ type putItemInput struct {
 	ReturnConsumedCapacity              *string           `json:"ReturnConsumedCapacity"`
 	ReturnItemCollectionMetrics         *string           `json:"ReturnItemCollectionMetrics"`
 	legacyParams
+}
+
+// check validates the parameters in DynamoDB's order, and gathers the
+// placeholders of the condition and of exprs (UpdateItem's update).
+func (p *writeParams) check(returnValues []string, exprs ...namedExpr) (rv string, onFail bool, env *exprEnv, err error) {
+	if err = p.legacyParams.check(); err != nil {
+		return
+	}
+	if rv, err = checkReturnValues(p.ReturnValues, returnValues...); err != nil {
+		return
+	}
+	if onFail, err = checkOnFailure(p.ReturnValuesOnConditionCheckFailure); err != nil {
+		return
+	}
+	if err = checkCapacityParam(p.ReturnConsumedCapacity); err != nil {
+		return
+	}
+	if err = enumCheck(p.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE"); err != nil {
+		return
+	}
+	env, err = makeEnv(p.ExpressionAttributeNames, p.ExpressionAttributeValues, append(exprs, namedExpr{"ConditionExpression", p.ConditionExpression})...)
+	return
+}
+
+// condition parses the ConditionExpression, then requires every
+// placeholder to have been used.
+func (p *writeParams) condition(env *exprEnv) (*cond, error) {
+	c, err := parseOptionalCondition(kindCondition, p.ConditionExpression, env)
+	if err != nil {
+		return nil, err
+	}
+	return c, env.checkUnused()
+}
+
+// current reads the item a write replaces (nil when there is none) and
+// applies the write's condition to it.
+func (s *Service) current(tx *core.Tx, sk string, c *cond, onFail bool) (Item, error) {
+	old, exists := s.items.Get(tx, sk)
+	if !exists {
+		old = nil
+	}
+	if c != nil && !c.eval(orEmpty(old)) {
+		return nil, failCondition(old, onFail)
+	}
+	return old, nil
+}
+
+// --- PutItem ---
+
+type putItemInput struct {
+	TableName *string `json:"TableName"`
+	Item      Item    `json:"Item"`
+	writeParams
 }
 
 func (s *Service) putItem(r *core.Request) (any, error) {
@@ -173,32 +225,12 @@ func (s *Service) putItem(r *core.Request) (any, error) {
 	if in.Item == nil {
 		return nil, nullConstraint("item")
 	}
-	if err := in.legacyParams.check(); err != nil {
-		return nil, err
-	}
-	rv, err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD")
+	rv, onFail, env, err := in.check([]string{"NONE", "ALL_OLD"})
 	if err != nil {
 		return nil, err
 	}
-	onFail, err := checkOnFailure(in.ReturnValuesOnConditionCheckFailure)
+	c, err := in.condition(env)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkCapacityParam(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	if err := enumCheck(in.ReturnItemCollectionMetrics, "returnItemCollectionMetrics", "SIZE", "NONE"); err != nil {
-		return nil, err
-	}
-	env, err := makeEnv(in.ExpressionAttributeNames, in.ExpressionAttributeValues, namedExpr{"ConditionExpression", in.ConditionExpression})
-	if err != nil {
-		return nil, err
-	}
-	c, err := parseOptionalCondition(kindCondition, in.ConditionExpression, env)
-	if err != nil {
-		return nil, err
-	}
-	if err := env.checkUnused(); err != nil {
 		return nil, err
 	}
 	var out writeOutput
@@ -216,12 +248,9 @@ func (s *Service) putItem(r *core.Request) (any, error) {
 			return validation("Item size has exceeded the maximum allowed size")
 		}
 		sk := storageKey(itemPrefix(r.Scope, name), k, in.Item)
-		old, exists := s.items.Get(tx, sk)
-		if !exists {
-			old = nil
-		}
-		if c != nil && !c.eval(orEmpty(old)) {
-			return failCondition(old, onFail)
+		old, err := s.current(tx, sk, c, onFail)
+		if err != nil {
+			return err
 		}
 		s.items.Put(tx, sk, in.Item)
 		if rv == "ALL_OLD" {
@@ -330,16 +359,9 @@ func parseProjectionParam(src *string, names map[string]string) ([]docPath, erro
 // --- DeleteItem ---
 
 type deleteItemInput struct {
-	TableName                           *string           `json:"TableName"`
-	Key                                 Item              `json:"Key"`
-	ConditionExpression                 *string           `json:"ConditionExpression"`
-	ExpressionAttributeNames            map[string]string `json:"ExpressionAttributeNames"`
-	ExpressionAttributeValues           map[string]Value  `json:"ExpressionAttributeValues"`
-	ReturnValues                        *string           `json:"ReturnValues"`
-	ReturnValuesOnConditionCheckFailure *string           `json:"ReturnValuesOnConditionCheckFailure"`
-	ReturnConsumedCapacity              *string           `json:"ReturnConsumedCapacity"`
-	ReturnItemCollectionMetrics         *string           `json:"ReturnItemCollectionMetrics"`
-	legacyParams
+	TableName *string `json:"TableName"`
+	Key       Item    `json:"Key"`
+	writeParams
 }
 
 func (s *Service) deleteItem(r *core.Request) (any, error) {
@@ -354,29 +376,12 @@ func (s *Service) deleteItem(r *core.Request) (any, error) {
 	if in.Key == nil {
 		return nil, nullConstraint("key")
 	}
-	if err := in.legacyParams.check(); err != nil {
-		return nil, err
-	}
-	rv, err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD")
+	rv, onFail, env, err := in.check([]string{"NONE", "ALL_OLD"})
 	if err != nil {
 		return nil, err
 	}
-	onFail, err := checkOnFailure(in.ReturnValuesOnConditionCheckFailure)
+	c, err := in.condition(env)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkCapacityParam(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	env, err := makeEnv(in.ExpressionAttributeNames, in.ExpressionAttributeValues, namedExpr{"ConditionExpression", in.ConditionExpression})
-	if err != nil {
-		return nil, err
-	}
-	c, err := parseOptionalCondition(kindCondition, in.ConditionExpression, env)
-	if err != nil {
-		return nil, err
-	}
-	if err := env.checkUnused(); err != nil {
 		return nil, err
 	}
 	var out writeOutput
@@ -390,12 +395,9 @@ func (s *Service) deleteItem(r *core.Request) (any, error) {
 			return err
 		}
 		sk := storageKey(itemPrefix(r.Scope, name), k, in.Key)
-		old, exists := s.items.Get(tx, sk)
-		if !exists {
-			old = nil
-		}
-		if c != nil && !c.eval(orEmpty(old)) {
-			return failCondition(old, onFail)
+		old, err := s.current(tx, sk, c, onFail)
+		if err != nil {
+			return err
 		}
 		s.items.Delete(tx, sk)
 		if rv == "ALL_OLD" {
@@ -413,17 +415,10 @@ func (s *Service) deleteItem(r *core.Request) (any, error) {
 // --- UpdateItem ---
 
 type updateItemInput struct {
-	TableName                           *string           `json:"TableName"`
-	Key                                 Item              `json:"Key"`
-	UpdateExpression                    *string           `json:"UpdateExpression"`
-	ConditionExpression                 *string           `json:"ConditionExpression"`
-	ExpressionAttributeNames            map[string]string `json:"ExpressionAttributeNames"`
-	ExpressionAttributeValues           map[string]Value  `json:"ExpressionAttributeValues"`
-	ReturnValues                        *string           `json:"ReturnValues"`
-	ReturnValuesOnConditionCheckFailure *string           `json:"ReturnValuesOnConditionCheckFailure"`
-	ReturnConsumedCapacity              *string           `json:"ReturnConsumedCapacity"`
-	ReturnItemCollectionMetrics         *string           `json:"ReturnItemCollectionMetrics"`
-	legacyParams
+	TableName        *string `json:"TableName"`
+	Key              Item    `json:"Key"`
+	UpdateExpression *string `json:"UpdateExpression"`
+	writeParams
 }
 
 func (s *Service) updateItem(r *core.Request) (any, error) {
@@ -438,22 +433,7 @@ func (s *Service) updateItem(r *core.Request) (any, error) {
 	if in.Key == nil {
 		return nil, nullConstraint("key")
 	}
-	if err := in.legacyParams.check(); err != nil {
-		return nil, err
-	}
-	rv, err := checkReturnValues(in.ReturnValues, "NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW")
-	if err != nil {
-		return nil, err
-	}
-	onFail, err := checkOnFailure(in.ReturnValuesOnConditionCheckFailure)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkCapacityParam(in.ReturnConsumedCapacity); err != nil {
-		return nil, err
-	}
-	env, err := makeEnv(in.ExpressionAttributeNames, in.ExpressionAttributeValues,
-		namedExpr{"UpdateExpression", in.UpdateExpression}, namedExpr{"ConditionExpression", in.ConditionExpression})
+	rv, onFail, env, err := in.check([]string{"NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW"}, namedExpr{"UpdateExpression", in.UpdateExpression})
 	if err != nil {
 		return nil, err
 	}
@@ -463,11 +443,8 @@ func (s *Service) updateItem(r *core.Request) (any, error) {
 			return nil, err
 		}
 	}
-	c, err := parseOptionalCondition(kindCondition, in.ConditionExpression, env)
+	c, err := in.condition(env)
 	if err != nil {
-		return nil, err
-	}
-	if err := env.checkUnused(); err != nil {
 		return nil, err
 	}
 	var out writeOutput
@@ -486,12 +463,9 @@ func (s *Service) updateItem(r *core.Request) (any, error) {
 			}
 		}
 		sk := storageKey(itemPrefix(r.Scope, name), k, in.Key)
-		old, exists := s.items.Get(tx, sk)
-		if !exists {
-			old = nil
-		}
-		if c != nil && !c.eval(orEmpty(old)) {
-			return failCondition(old, onFail)
+		old, err := s.current(tx, sk, c, onFail)
+		if err != nil {
+			return err
 		}
 		base := old
 		if base == nil {

@@ -490,3 +490,34 @@ func TestConsumedCapacity(t *testing.T) {
 		t.Fatalf("get capacity %+v %v", g.ConsumedCapacity, err)
 	}
 }
+
+// PutItem, DeleteItem and UpdateItem validate their shared parameters the
+// same way: the enums, and placeholders the expressions never use.
+func TestSingleItemWritesShareParameterRules(t *testing.T) {
+	f := start(t, 0, 0)
+	f.hashTable(t, "shared")
+	key := map[string]types.AttributeValue{"id": s("k")}
+	writes := map[string]func(metrics types.ReturnItemCollectionMetrics, values map[string]types.AttributeValue) error{
+		"PutItem": func(m types.ReturnItemCollectionMetrics, v map[string]types.AttributeValue) error {
+			_, err := f.cli.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("shared"), Item: key, ReturnItemCollectionMetrics: m, ExpressionAttributeValues: v})
+			return err
+		},
+		"DeleteItem": func(m types.ReturnItemCollectionMetrics, v map[string]types.AttributeValue) error {
+			_, err := f.cli.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("shared"), Key: key, ReturnItemCollectionMetrics: m, ExpressionAttributeValues: v})
+			return err
+		},
+		"UpdateItem": func(m types.ReturnItemCollectionMetrics, v map[string]types.AttributeValue) error {
+			_, err := f.cli.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String("shared"), Key: key, ReturnItemCollectionMetrics: m, ExpressionAttributeValues: v})
+			return err
+		},
+	}
+	for op, write := range writes {
+		t.Run(op, func(t *testing.T) {
+			wantCode(t, write("EVERYTHING", nil), "ValidationException", "returnItemCollectionMetrics")
+			wantCode(t, write("", map[string]types.AttributeValue{":unused": s("x")}), "ValidationException", "ExpressionAttributeValues can only be specified when using expressions")
+			if err := write(types.ReturnItemCollectionMetricsSize, nil); err != nil {
+				t.Fatalf("a valid %s: %v", op, err)
+			}
+		})
+	}
+}
