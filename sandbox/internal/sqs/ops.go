@@ -980,26 +980,37 @@ func xmlDeleteBatch(o *idBatchOutput) any {
 }
 
 func (s *Service) deleteMessageBatch(r *core.Request, in *deleteMessageBatchInput) (*idBatchOutput, error) {
-	ids := make([]string, len(in.Entries))
-	for i, e := range in.Entries {
-		ids[i] = e.Id
+	return idBatch(s, r, in.QueueUrl, in.Entries, "DeleteMessageBatchRequestEntry",
+		func(e deleteBatchEntry) string { return e.Id },
+		func(tx *core.Tx, q queueRecord, e deleteBatchEntry) error { return s.deleteTx(tx, q, e.ReceiptHandle) })
+}
+
+// idBatch runs a batch whose entries answer by id alone (DeleteMessageBatch,
+// ChangeMessageVisibilityBatch): the ids are checked first, then each entry
+// is applied in one transaction and lands in Successful or, with the code
+// of its error, in Failed.
+func idBatch[E any](s *Service, r *core.Request, queueURL string, entries []E, entryName string,
+	id func(E) string, apply func(tx *core.Tx, q queueRecord, e E) error) (*idBatchOutput, error) {
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = id(e)
 	}
-	if err := checkBatch(ids, "DeleteMessageBatchRequestEntry"); err != nil {
+	if err := checkBatch(ids, entryName); err != nil {
 		return nil, err
 	}
 	out := &idBatchOutput{Successful: []idOnly{}, Failed: []batchFailure{}}
 	err := s.c.Store.Update(func(tx *core.Tx) error {
-		q, err := s.resolveQueue(tx, r, in.QueueUrl)
+		q, err := s.resolveQueue(tx, r, queueURL)
 		if err != nil {
 			return err
 		}
-		for _, e := range in.Entries {
-			if err := s.deleteTx(tx, q, e.ReceiptHandle); err != nil {
+		for _, e := range entries {
+			if err := apply(tx, q, e); err != nil {
 				code, msg := batchCode(err)
-				out.Failed = append(out.Failed, batchFailure{Id: e.Id, SenderFault: true, Code: code, Message: msg})
+				out.Failed = append(out.Failed, batchFailure{Id: id(e), SenderFault: true, Code: code, Message: msg})
 				continue
 			}
-			out.Successful = append(out.Successful, idOnly{Id: e.Id})
+			out.Successful = append(out.Successful, idOnly{Id: id(e)})
 		}
 		return nil
 	})
@@ -1081,35 +1092,13 @@ func xmlChangeBatch(o *idBatchOutput) any {
 }
 
 func (s *Service) changeMessageVisibilityBatch(r *core.Request, in *changeVisibilityBatchInput) (*idBatchOutput, error) {
-	ids := make([]string, len(in.Entries))
-	for i, e := range in.Entries {
-		ids[i] = e.Id
-	}
-	if err := checkBatch(ids, "ChangeMessageVisibilityBatchRequestEntry"); err != nil {
-		return nil, err
-	}
-	out := &idBatchOutput{Successful: []idOnly{}, Failed: []batchFailure{}}
-	err := s.c.Store.Update(func(tx *core.Tx) error {
-		q, err := s.resolveQueue(tx, r, in.QueueUrl)
-		if err != nil {
-			return err
-		}
-		for _, e := range in.Entries {
+	return idBatch(s, r, in.QueueUrl, in.Entries, "ChangeMessageVisibilityBatchRequestEntry",
+		func(e changeBatchEntry) string { return e.Id },
+		func(tx *core.Tx, q queueRecord, e changeBatchEntry) error {
 			timeout := 0
 			if e.VisibilityTimeout != nil {
 				timeout = *e.VisibilityTimeout
 			}
-			if err := s.changeVisibilityTx(tx, q, e.ReceiptHandle, timeout); err != nil {
-				code, msg := batchCode(err)
-				out.Failed = append(out.Failed, batchFailure{Id: e.Id, SenderFault: true, Code: code, Message: msg})
-				continue
-			}
-			out.Successful = append(out.Successful, idOnly{Id: e.Id})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+			return s.changeVisibilityTx(tx, q, e.ReceiptHandle, timeout)
+		})
 }
