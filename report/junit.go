@@ -138,12 +138,18 @@ func JUnit(w io.Writer, rep checks.Report, o Options) error {
 		doc.Errors += suite.Errors
 		doc.Suites = append(doc.Suites, suite)
 	}
+	return WriteXML(w, doc)
+}
+
+// WriteXML writes v as an indented XML document with its header, the way
+// every JUnit report slab writes is laid out.
+func WriteXML(w io.Writer, v any) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, "\n")
