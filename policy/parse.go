@@ -36,6 +36,9 @@ type Document struct {
 	Statements []*Statement
 	// JSON is the document text after URL-decoding, as given.
 	JSON string
+
+	// pos turns byte offsets into positions while parsing.
+	pos positioner
 }
 
 // Position is a 1-based line and column in the document text, the shape IAM
@@ -260,13 +263,35 @@ func skipSpace(s string, i int, commas bool) int {
 	return i
 }
 
+// positioner turns byte offsets into lines and columns. Statements come in
+// document order, so it resumes from the last offset asked for instead of
+// counting newlines from the start each time: counting from the start made
+// parsing quadratic (8,000 statements took 5.4 s).
+type positioner struct {
+	off, line, lineStart int
+	// scanned counts the bytes examined, for the test that parsing is linear.
+	scanned int
+}
+
 func (d *Document) position(off int) Position {
-	if off > len(d.JSON) {
-		off = len(d.JSON)
+	p := &d.pos
+	off = min(off, len(d.JSON))
+	if off < p.off || p.line == 0 {
+		p.off, p.line, p.lineStart = 0, 1, 0
 	}
-	line := 1 + strings.Count(d.JSON[:off], "\n")
-	col := off - strings.LastIndex(d.JSON[:off], "\n")
-	return Position{Line: line, Column: col}
+	for {
+		i := strings.IndexByte(d.JSON[p.off:off], '\n')
+		if i < 0 {
+			break
+		}
+		p.scanned += i + 1
+		p.off += i + 1
+		p.line++
+		p.lineStart = p.off
+	}
+	p.scanned += off - p.off
+	p.off = off
+	return Position{Line: p.line, Column: off - p.lineStart + 1}
 }
 
 func (d *Document) addStatement(raw map[string]any, start, end int) error {
