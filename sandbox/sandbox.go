@@ -206,14 +206,14 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("sandbox: listen on %s: %w", addr, err)
 	}
-	s.ln = ln
+	s.ln = limitPerClient(ln, maxConnsPerClient)
 	s.url = "http://" + ln.Addr().String()
 	s.core.Endpoint = s.url
 	if s.lock != nil {
 		s.lock.setURL(s.url)
 	}
-	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.srv.Serve(ln) }()
+	s.srv = newHTTPServer(s.handler)
+	go func() { _ = s.srv.Serve(s.ln) }()
 	s.engine.Start()
 	return nil
 }
@@ -286,19 +286,37 @@ func (s *Server) extra() http.Handler {
 }
 
 // dirLock keeps two sandboxes from journaling into one data directory. The
-// lock file holds the owner's pid and URL, so a second slab can find and use
-// the running sandbox instead.
+// lock file holds the owner's pid, the process's start time and the URL, so
+// a second slab can find and use the running sandbox instead, and a lock left
+// by a dead sandbox whose pid was since reused does not block start-up.
 type dirLock struct {
-	path string
-	mu   sync.Mutex
-	pid  int
+	path  string
+	mu    sync.Mutex
+	pid   int
+	start string
 }
 
 const lockName = "sandbox.lock"
 
 type lockInfo struct {
-	PID int    `json:"pid"`
-	URL string `json:"url,omitempty"`
+	PID int `json:"pid"`
+	// Start is the owner's start time as processStart reports it; empty
+	// where that is unknown.
+	Start string `json:"start,omitempty"`
+	URL   string `json:"url,omitempty"`
+}
+
+// ownerAlive reports whether the process that wrote info still runs: its
+// pid is alive and, where start times are known, started when the lock says.
+func (info lockInfo) ownerAlive() bool {
+	if !processAlive(info.PID) {
+		return false
+	}
+	if info.Start == "" {
+		return true
+	}
+	now := processStart(info.PID)
+	return now == "" || now == info.Start
 }
 
 // ErrLocked says another live sandbox owns the data directory.
@@ -329,7 +347,8 @@ func lockDir(dir string) (*dirLock, error) {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err == nil {
 			l := &dirLock{path: path, pid: os.Getpid()}
-			_ = json.NewEncoder(f).Encode(lockInfo{PID: l.pid})
+			l.start = processStart(l.pid)
+			_ = json.NewEncoder(f).Encode(lockInfo{PID: l.pid, Start: l.start})
 			f.Close()
 			held[path] = true
 			return l, nil
@@ -338,7 +357,7 @@ func lockDir(dir string) (*dirLock, error) {
 			return nil, fmt.Errorf("sandbox data dir: %w", err)
 		}
 		info, rerr := readLock(path)
-		if rerr == nil && info.PID != os.Getpid() && processAlive(info.PID) {
+		if rerr == nil && info.PID != os.Getpid() && info.ownerAlive() {
 			where := ""
 			if info.URL != "" {
 				where = " at " + info.URL
@@ -363,7 +382,7 @@ func readLock(path string) (lockInfo, error) {
 func (l *dirLock) setURL(url string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, _ := json.Marshal(lockInfo{PID: l.pid, URL: url})
+	b, _ := json.Marshal(lockInfo{PID: l.pid, Start: l.start, URL: url})
 	_ = os.WriteFile(l.path, b, 0o600)
 }
 
@@ -377,7 +396,7 @@ func (l *dirLock) release() {
 // Running reports the URL of a live sandbox that owns dataDir, if any.
 func Running(dataDir string) (string, bool) {
 	info, err := readLock(filepath.Join(dataDir, lockName))
-	if err != nil || info.URL == "" || !processAlive(info.PID) {
+	if err != nil || info.URL == "" || !info.ownerAlive() {
 		return "", false
 	}
 	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(strings.TrimRight(info.URL, "/") + "/_slab/health")

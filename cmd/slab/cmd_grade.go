@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ type gradeOptions struct {
 	Rubric      string
 	Format      string
 	Out         string
+	OutMode     string
 	Concurrency int
 	Timeout     time.Duration
 	Resume      bool
@@ -71,6 +73,7 @@ could not tell), 2 usage errors (roster, rubric, flags), 130 interrupted.`,
 	f.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "time limit per student")
 	f.StringVar(&o.Format, "format", "csv", "report file format: "+strings.Join(grade.Formats, ", "))
 	f.StringVar(&o.Out, "out", "", "write the report to this file (and rows as they finish to FILE.partial.jsonl)")
+	f.StringVar(&o.OutMode, "out-mode", "0600", "permissions of the --out file, in octal: reports hold what students stored, readable by the grader alone unless asked")
 	f.BoolVar(&o.Resume, "resume", false, "skip students already graded in --out's partial file")
 	return cmd
 }
@@ -91,6 +94,10 @@ func runGrade(ctx context.Context, ios *IOStreams, g *globalOptions, o *gradeOpt
 	}
 	if o.Timeout <= 0 {
 		return usageErr("--timeout must be positive")
+	}
+	outMode, err := strconv.ParseUint(o.OutMode, 8, 32)
+	if err != nil || outMode > 0o777 {
+		return usageErr("--out-mode %q: want octal permissions such as 0600 or 0644", o.OutMode)
 	}
 	if o.Resume && o.Out == "" {
 		return usageErr("--resume needs --out (the partial file sits beside it)")
@@ -203,7 +210,7 @@ func runGrade(ctx context.Context, ios *IOStreams, g *globalOptions, o *gradeOpt
 		if err := grade.Write(&buf, o.Format, class); err != nil {
 			return err
 		}
-		if err := atomicfile.Write(o.Out, buf.Bytes(), 0o644); err != nil {
+		if err := atomicfile.Write(o.Out, buf.Bytes(), os.FileMode(outMode)); err != nil {
 			return fmt.Errorf("write %s: %w", o.Out, err)
 		}
 		if writeErr == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -74,6 +75,10 @@ func TestGradeCommand(t *testing.T) {
 	if _, err := os.Stat(grade.PartialPath(out)); !os.IsNotExist(err) {
 		t.Errorf("partial file left after a finished run: %v", err)
 	}
+	// The report holds what students stored: the grader's alone by default.
+	if fi, err := os.Stat(out); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600) {
+		t.Errorf("report mode %v %v, want 0600", fi.Mode(), err)
+	}
 
 	// --resume: a row already in the partial file is kept, not graded again;
 	// a row that could not be graded is tried again.
@@ -82,9 +87,12 @@ func TestGradeCommand(t *testing.T) {
 {"student":"bob","status":"error","error":"was down","score":0,"max_score":0,"rubric_total":42,"target":{},"summary":{},"checks":[],"steps":[],"graded_at":"2026-11-27T10:00:00Z","duration_ms":1}
 {"student":"car`
 	os.WriteFile(grade.PartialPath(jout), []byte(kept), 0o600)
-	stdout, stderr, code = runSlab(t, "--state-dir", dir, "--endpoint-url", srv.URL(), "grade", "--roster", roster, "--format", "json", "--out", jout, "--resume")
+	stdout, stderr, code = runSlab(t, "--state-dir", dir, "--endpoint-url", srv.URL(), "grade", "--roster", roster, "--format", "json", "--out", jout, "--resume", "--out-mode", "0640")
 	if code != exitUnreachable || !strings.Contains(stderr, "1 of 4 students already graded") {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if fi, err := os.Stat(jout); err != nil || (runtime.GOOS != "windows" && fi.Mode().Perm() != 0o640) {
+		t.Errorf("--out-mode 0640 made %v %v", fi.Mode(), err)
 	}
 	var cd grade.ClassDocument
 	b, _ = os.ReadFile(jout)

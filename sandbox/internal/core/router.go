@@ -73,21 +73,14 @@ type HandlerOptions struct {
 	Extra http.Handler
 }
 
-// Body limits: Lambda takes zips inline (base64 in JSON, 50 MB zipped on
-// AWS); S3 takes objects; everything else is small.
-const (
-	limitDefault = 16 << 20
-	limitLambda  = 70 << 20
-	limitS3      = 256 << 20
-)
-
 // NewHandler returns the http.Handler that routes AWS requests to services.
+// Body limits (LimitBodies) come first, before anything reads a body.
 func NewHandler(c *Core, o HandlerOptions) http.Handler {
 	byName := map[string]Service{}
 	for _, s := range o.Services {
 		byName[s.Name()] = s
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+	return LimitBodies(c, http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
 		if strings.HasPrefix(hr.URL.Path, "/_slab/") {
 			if o.Extra != nil {
 				o.Extra.ServeHTTP(w, hr)
@@ -138,22 +131,12 @@ func NewHandler(c *Core, o HandlerOptions) http.Handler {
 			c.record(r)
 			return
 		}
-		limit := int64(limitDefault)
-		switch service {
-		case "lambda":
-			limit = limitLambda
-		case "s3":
-			limit = limitS3
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, hr.Body, limit))
+		// LimitBodies has bounded the body in size and in time.
+		body, err := io.ReadAll(hr.Body)
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				code := "RequestEntityTooLargeException"
-				if service == "s3" {
-					code = "EntityTooLarge"
-				}
-				writeError(r, proto, ErrorStatus(413, code, "Request must be smaller than %d bytes", limit))
+				writeError(r, proto, tooLarge(service, mbe.Limit))
 			} else {
 				writeError(r, proto, ErrorStatus(400, "IncompleteBody", "could not read the request body: %v", err))
 			}
@@ -172,7 +155,7 @@ func NewHandler(c *Core, o HandlerOptions) http.Handler {
 			svc.Serve(r)
 		}()
 		c.record(r)
-	})
+	}))
 }
 
 func (c *Core) record(r *Request) {
