@@ -676,3 +676,33 @@ func TestUnknownActionAndAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Size quotas come before parsing: a document over the quota is refused
+// with LimitExceeded even when it is not JSON at all (parsing first made a
+// 5 MB PutRolePolicy take two minutes), while the URL-encoded form IAM
+// itself returns is measured decoded.
+func TestPolicyQuotasBeforeParsing(t *testing.T) {
+	_, cli := start(t)
+	createRole(t, cli, "r")
+	garbage := strings.Repeat("{[", 6000) // 12,000 characters, not JSON
+	_, err := cli.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("r"), PolicyName: aws.String("g"), PolicyDocument: aws.String(garbage)})
+	wantErr[*types.LimitExceededException](t, err, 409, "Maximum policy size of 10240 bytes exceeded for role r")
+	big := strings.Repeat(" {[ ", 75000) // 300 KB (900 KB encoded, under the request limit), 150,000 characters without whitespace
+	_, err = cli.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("r"), PolicyName: aws.String("g"), PolicyDocument: aws.String(big)})
+	wantErr[*types.LimitExceededException](t, err, 409, "Maximum policy size of 10240 bytes exceeded for role r")
+	_, err = cli.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("t"), AssumeRolePolicyDocument: aws.String(strings.Repeat("[", 2049))})
+	wantErr[*types.LimitExceededException](t, err, 409, "Cannot exceed quota for ACLSizePerRole: 2048")
+	_, err = cli.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("r"), PolicyDocument: aws.String(strings.Repeat("[", 2049))})
+	wantErr[*types.LimitExceededException](t, err, 409, "Cannot exceed quota for ACLSizePerRole: 2048")
+	// Whitespace does not count, and an encoded document is measured decoded:
+	// 3,000 characters encode to about 9,000.
+	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"` + strings.Repeat("A", 2900) + `","Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
+	encoded := strings.NewReplacer("{", "%7B", "}", "%7D", `"`, "%22", ":", "%3A", ",", "%2C", "[", "%5B", "]", "%5D", "*", "%2A", "A", "%41").Replace(doc)
+	if _, err := cli.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("r"), PolicyName: aws.String("enc"), PolicyDocument: aws.String(encoded)}); err != nil {
+		t.Fatalf("encoded document of %d characters (%d decoded): %v", len(encoded), len(doc), err)
+	}
+	spaced := strings.ReplaceAll(doc, ",", ",\n"+strings.Repeat(" ", 4000))
+	if _, err := cli.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("r"), PolicyName: aws.String("spaced"), PolicyDocument: aws.String(spaced)}); err != nil {
+		t.Fatalf("indented document: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -241,7 +242,7 @@ func (s *Service) listAttachedRolePolicies(r *core.Request, f form) error {
 }
 
 // Inline policies of one role may add up to 10,240 characters, whitespace
-// not counted.
+// not counted: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 const inlinePerRoleLimit = 10240
 
 func (s *Service) putRolePolicy(r *core.Request, f form) error {
@@ -256,6 +257,11 @@ func (s *Service) putRolePolicy(r *core.Request, f form) error {
 	raw, err := f.required("PolicyDocument")
 	if err != nil {
 		return err
+	}
+	// The quota is checked before the document is parsed: a 5 MB document
+	// once took two minutes to be refused.
+	if nonSpaceLen(raw) > inlinePerRoleLimit {
+		return core.ErrorStatus(409, "LimitExceeded", "Maximum policy size of %d bytes exceeded for role %s", inlinePerRoleLimit, name)
 	}
 	doc, err := policy.Parse(raw)
 	if err != nil {
@@ -293,6 +299,28 @@ func (s *Service) putRolePolicy(r *core.Request, f form) error {
 
 // compactLen is a document's length without insignificant whitespace,
 // which is what IAM's size quotas count.
+// nonSpaceLen counts the characters of doc that are not JSON whitespace. It
+// is at most the compact length (whitespace inside strings is not counted
+// here but counts there), so a document over a quota by this measure is over
+// it by IAM's, and the count needs no parse.
+func nonSpaceLen(doc string) int {
+	// IAM also takes the URL-encoded form GetRolePolicy returns.
+	if t := strings.TrimSpace(doc); !strings.HasPrefix(t, "{") && strings.Contains(t, "%") {
+		if dec, err := url.PathUnescape(t); err == nil {
+			doc = dec
+		}
+	}
+	n := 0
+	for _, r := range doc {
+		switch r {
+		case ' ', '\t', '\n', '\r':
+		default:
+			n++
+		}
+	}
+	return n
+}
+
 func compactLen(doc string) int {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, []byte(doc)); err != nil {

@@ -70,10 +70,14 @@ func malformed(err error) error {
 }
 
 // Trust policies are limited to 2,048 characters without whitespace (the
-// default quota, raisable to 4,096).
+// default quota, raisable to 4,096):
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
 const trustPolicyLimit = 2048
 
 func parseTrustPolicy(doc string) (string, error) {
+	if nonSpaceLen(doc) > trustPolicyLimit {
+		return "", core.ErrorStatus(409, "LimitExceeded", "Cannot exceed quota for ACLSizePerRole: %d", trustPolicyLimit)
+	}
 	d, err := policy.Parse(doc)
 	if err != nil {
 		return "", malformed(err)

@@ -767,3 +767,13 @@ func TestUnknownAction(t *testing.T) {
 		t.Fatalf("want InvalidAction, got %v", err)
 	}
 }
+
+// SNS's 30 KB policy quota is checked before the document is parsed.
+func TestPolicyOverQuotaIsRefusedBeforeParsing(t *testing.T) {
+	f := start(t)
+	arn := f.topic(t, "t")
+	_, err := f.cli.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{TopicArn: aws.String(arn), AttributeName: aws.String("Policy"), AttributeValue: aws.String(strings.Repeat("{", 30*1024+1))})
+	wantInvalid(t, err, "Invalid parameter: Policy Error: the policy is 30721 bytes, above the limit of 30720")
+	_, err = f.cli.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("t2"), Attributes: map[string]string{"DeliveryPolicy": strings.Repeat(" ", 40000)}})
+	wantInvalid(t, err, "")
+}

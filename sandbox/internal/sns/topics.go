@@ -75,11 +75,19 @@ func isJSONObject(v string) bool {
 	return json.Unmarshal([]byte(v), &m) == nil
 }
 
+// maxPolicyBytes is SNS's policy size quota (30 KB), checked before the
+// document is parsed; the other JSON attributes get the same bound:
+// https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html
+const maxPolicyBytes = 30 << 10
+
 // validateTopicAttribute checks one attribute value; fifo says whether the
 // topic is (or is being created as) a FIFO topic.
 func validateTopicAttribute(name, v string, fifo bool) error {
 	switch name {
 	case "Policy", "DeliveryPolicy", "DataProtectionPolicy", "ArchivePolicy":
+		if len(v) > maxPolicyBytes {
+			return errInvalidParameter("%s Error: the policy is %d bytes, above the limit of %d", name, len(v), maxPolicyBytes)
+		}
 		if !isJSONObject(v) {
 			return errInvalidParameter("%s Error: the value is not a valid JSON document", name)
 		}

@@ -151,6 +151,17 @@ var computed = []string{
 
 func validBool(v string) bool { return v == "true" || v == "false" }
 
+// maxPolicyBytes is SQS's policy size quota, checked before the document is
+// parsed (a student once stored 6 MB policies, which every SNS delivery then
+// evaluated): https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-policies.html
+const maxPolicyBytes = 8192
+
+// errPolicyOverLimit is SQS's answer to a policy over the quota (403
+// OverLimit, as SetQueueAttributes returns it).
+func errPolicyOverLimit() *core.Error {
+	return core.ErrorStatus(403, "OverLimit", "Submitted policy is over max allowed size.")
+}
+
 // validateAttributes checks attrs for CreateQueue (creating) or
 // SetQueueAttributes against the queue q (the queue being created, with its
 // name set). It returns the normalised values to store; an empty Policy,
@@ -178,6 +189,9 @@ func (s *Service) validateAttributes(tx *core.Tx, q *queueRecord, attrs map[stri
 		}
 		switch name {
 		case "Policy", "RedriveAllowPolicy":
+			if name == "Policy" && len(v) > maxPolicyBytes {
+				return nil, errPolicyOverLimit()
+			}
 			if v != "" {
 				var doc map[string]any
 				if json.Unmarshal([]byte(v), &doc) != nil {

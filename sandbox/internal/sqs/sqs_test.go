@@ -902,3 +902,21 @@ func TestFIFOQueueMinimalSemantics(t *testing.T) {
 	_, err = f.cli.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(f.create(t, "std", nil)), MessageBody: aws.String("x"), MessageDeduplicationId: aws.String("d")})
 	wantCode(t, err, "InvalidParameterValue")
 }
+
+// SQS's 8,192-byte policy quota is checked before the document is parsed:
+// a 6 MB policy was once stored, and every SNS delivery evaluated it. An
+// over-quota document that is not even JSON is still OverLimit.
+func TestPolicyOverQuotaIsRefusedBeforeParsing(t *testing.T) {
+	f := start(t, false)
+	url := f.create(t, "q", nil)
+	_, err := f.cli.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url),
+		Attributes: map[string]string{"Policy": strings.Repeat("{", 8193)}})
+	wantCode(t, err, "OverLimit")
+	_, err = f.cli.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("q2"),
+		Attributes: map[string]string{"Policy": `{"Statement":[` + strings.Repeat(`{"Effect":"Allow"},`, 500) + `{}]}`}})
+	wantCode(t, err, "OverLimit")
+	ok := `{"Version":"2012-10-17","Statement":[{"Sid":"` + strings.Repeat("s", 7000) + `","Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"}]}`
+	if _, err := f.cli.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url), Attributes: map[string]string{"Policy": ok}}); err != nil {
+		t.Fatalf("a policy of %d bytes: %v", len(ok), err)
+	}
+}
