@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -101,6 +102,81 @@ func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {
 		}
 		if out.Item == nil {
 			t.Fatalf("acknowledged write item-%03d lost after SIGKILL", i)
+		}
+	}
+}
+
+// The group-commit variant: 16 writers at once, killed while they are
+// still writing. Every PutItem that was acknowledged must be there after
+// the restart; the ones in flight at the kill may or may not be.
+func TestAcknowledgedConcurrentWritesSurviveSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	child, url := startChild(t, dir)
+	db := dynamodb.NewFromConfig(cfgFor(url, "test"))
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("persisted"),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(db).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("persisted")}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	const writers, killAfter = 16, 300
+	var mu sync.Mutex
+	var acked []string
+	killed := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-killed:
+					return
+				default:
+				}
+				id := fmt.Sprintf("w%02d-%05d", w, i)
+				_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("persisted"), Item: map[string]types.AttributeValue{
+					"id": &types.AttributeValueMemberS{Value: id},
+				}})
+				if err != nil {
+					return // in flight at the kill: not acknowledged
+				}
+				mu.Lock()
+				acked = append(acked, id)
+				n := len(acked)
+				mu.Unlock()
+				if n == killAfter {
+					once.Do(func() {
+						_ = child.Process.Signal(syscall.SIGKILL)
+						close(killed)
+					})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	_ = child.Wait()
+
+	child2, url2 := startChild(t, dir)
+	defer func() { _ = child2.Process.Kill(); _ = child2.Wait() }()
+	db2 := dynamodb.NewFromConfig(cfgFor(url2, "test"))
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range acked {
+		out, err := db2.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("persisted"), Key: map[string]types.AttributeValue{
+			"id": &types.AttributeValueMemberS{Value: id},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Item == nil {
+			t.Fatalf("acknowledged write %s lost after SIGKILL (%d acknowledged)", id, len(acked))
 		}
 	}
 }

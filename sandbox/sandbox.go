@@ -87,6 +87,31 @@ type Options struct {
 // AuditEntry is one served call.
 type AuditEntry = core.AuditEntry
 
+// CorruptStateError says a data directory's state is damaged where replay
+// must not guess (a bad journal record followed by others, a missing
+// snapshot beside a journal): the sandbox refuses to start on it, and
+// Repair makes it usable again.
+type CorruptStateError = core.CorruptError
+
+// RepairReport says what Repair kept and dropped.
+type RepairReport = core.RepairReport
+
+// Repair makes a damaged data directory usable: it keeps a copy of the
+// original snapshot and journal in a repair-<time> directory inside dir,
+// drops exactly the damaged journal records (keeping every readable record
+// after them) and compacts the rest into a fresh snapshot. It takes the
+// directory's lock, so it refuses while a sandbox uses dir.
+func Repair(dir string) (RepairReport, error) {
+	lock, err := lockDir(dir)
+	if err != nil {
+		return RepairReport{}, err
+	}
+	defer lock.release()
+	c := core.New()
+	buildServices(c)
+	return c.Store.Repair(dir)
+}
+
 // Server is a running sandbox.
 type Server struct {
 	core    *core.Core
@@ -217,6 +242,10 @@ func (s *Server) Listen(addr string) error {
 	s.engine.Start()
 	return nil
 }
+
+// Notices are what loading the state dropped safely and says so (a torn
+// final journal record, left by a crash before it was acknowledged).
+func (s *Server) Notices() []string { return s.core.Store.Notices() }
 
 // URL is the endpoint, e.g. http://127.0.0.1:4566.
 func (s *Server) URL() string { return s.url }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +19,7 @@ type sandboxOptions struct {
 	Latency  time.Duration
 	Jitter   time.Duration
 	Memory   bool
+	Repair   bool
 	// TimeScale compresses EventBridge schedule time.
 	TimeScale float64
 }
@@ -39,6 +41,7 @@ export line, or with --endpoint-url on each command.`,
 	f.StringVar(&o.Addr, "addr", sandbox.DefaultAddr, "address to listen on (keep it on 127.0.0.1)")
 	f.StringVar(&o.DataDir, "data-dir", "", "persist state here (default: the user data dir, or <state-dir>/sandbox)")
 	f.BoolVar(&o.Memory, "memory", false, "keep state in memory only (lost on exit)")
+	f.BoolVar(&o.Repair, "repair", false, "repair a damaged data directory (keeping a copy of the original), say what was dropped, and exit")
 	f.StringVar(&o.Accounts, "accounts", "", "CSV access_key_id,account_id mapping keys to accounts (unlisted keys are refused)")
 	f.DurationVar(&o.Latency, "latency", 0, "add this delay to every call (imitate real AWS round trips)")
 	f.DurationVar(&o.Jitter, "jitter", 0, "add a random delay up to this much to every call")
@@ -68,13 +71,26 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 		}
 		dataDir = d
 	}
+	if o.Repair {
+		if dataDir == "" {
+			return usageErr("--repair needs a data directory, not --memory")
+		}
+		return repairSandbox(ios, dataDir)
+	}
 	region := g.Region
 	if region == "" {
 		region = awsenv.DefaultRegion
 	}
 	srv, err := sandbox.Start(sandbox.Options{Addr: o.Addr, DataDir: dataDir, AccountsFile: o.Accounts, Latency: o.Latency, Jitter: o.Jitter, Region: region, TimeScale: o.TimeScale, SelfExe: selfExe()})
 	if err != nil {
+		var ce *sandbox.CorruptStateError
+		if errors.As(err, &ce) {
+			return usageErr("%v\nThe sandbox will not start on damaged state. `slab sandbox --repair` (with the same --data-dir) keeps a copy of it, drops exactly the damaged records and says which.", err)
+		}
 		return usageErr("%v", err)
+	}
+	for _, n := range srv.Notices() {
+		fmt.Fprintln(ios.ErrOut, n)
 	}
 	account := awsenv.SandboxAccount
 	if o.Accounts != "" {
@@ -97,6 +113,25 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 	fmt.Fprintln(ios.ErrOut, "slab sandbox: stopping, flushing state")
 	if err := srv.Close(); err != nil {
 		return fmt.Errorf("flush sandbox state: %w", err)
+	}
+	return nil
+}
+
+func repairSandbox(ios *IOStreams, dataDir string) error {
+	rep, err := sandbox.Repair(dataDir)
+	if err != nil {
+		return usageErr("repair %s: %v", dataDir, err)
+	}
+	fmt.Fprintf(ios.Out, "slab sandbox --repair: %s\n  original kept in %s\n", dataDir, rep.Backup)
+	if rep.NoSnapshot {
+		fmt.Fprintln(ios.Out, "  the snapshot was missing: the state was rebuilt from the journal alone (whatever was only in the snapshot is gone)")
+	}
+	fmt.Fprintf(ios.Out, "  %d journal records kept\n", rep.Kept)
+	if len(rep.Dropped) == 0 {
+		fmt.Fprintln(ios.Out, "  nothing dropped")
+	}
+	for _, d := range rep.Dropped {
+		fmt.Fprintf(ios.Out, "  dropped %s\n", d)
 	}
 	return nil
 }

@@ -153,6 +153,10 @@ func startSandbox(dataDir, region, preferAddr string) (*sandbox.Server, error) {
 		if errors.Is(err, sandbox.ErrLocked) {
 			return nil, &awsenv.Error{Kind: awsenv.ErrUnreachable, Err: fmt.Errorf("%v; it does not answer: stop it, or remove its lock file if it crashed", err)}
 		}
+		var ce *sandbox.CorruptStateError
+		if errors.As(err, &ce) {
+			return nil, usageErr("start the sandbox: %v\n`slab sandbox --repair` keeps a copy of the damaged state, drops exactly the damaged records and says which.", err)
+		}
 		return nil, usageErr("start the sandbox: %v", err)
 	}
 	if preferAddr == "" {

@@ -1,15 +1,9 @@
 package core
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/slab-lab/slab/internal/atomicfile"
-	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -18,15 +12,31 @@ import (
 // Store is the single state container of the sandbox. Every service keeps its
 // resources in named tables of JSON-serialisable records, so that one
 // persistence mechanism (an fsynced append-only journal plus a snapshot,
-// see journal below) serves all services and a transaction can span services
-// (Lambda reading IAM roles, SNS delivering into SQS) with one lock.
+// see journal.go) serves all services and a transaction can span services
+// (Lambda reading IAM roles, SNS delivering into SQS).
 //
-// Transactions are serialised by one RWMutex: the sandbox serves one learner
-// or a test suite, so simplicity and a consistent view beat write throughput.
+// Concurrency: one RWMutex guards the tables, and a writer holds it only
+// while its transaction runs in memory and its journal record is encoded,
+// never across disk I/O. The record is queued in commit order and the writer
+// then waits, outside the lock, for a group commit: whichever waiter finds no
+// flush in progress writes every queued record and fsyncs once for all of
+// them. So readers (View) never wait for an fsync, and N concurrent writers
+// share one. The journal is a prefix of the commit order, so a crash always
+// leaves a state some sequence of acknowledged and unacknowledged commits
+// produced; a reader may see a write whose fsync is still in flight (it is
+// acknowledged to its writer only once durable).
+//
+// Nothing slow may run inside View or Update (no policy evaluation, no body
+// I/O): every transaction holds up writers, and a waiting writer holds up
+// new readers.
 type Store struct {
 	mu     sync.RWMutex
 	tables map[string]*table
 	j      *journal
+	// compacting keeps one compaction at a time.
+	compacting sync.Mutex
+	// notices are what Open had to say (a torn final record dropped).
+	notices []string
 }
 
 type table struct {
@@ -104,21 +114,51 @@ var ErrReadOnly = errors.New("core: write in a read-only transaction")
 // Update runs fn with a writable transaction. If fn returns an error every
 // change is rolled back. On success with a journal attached, the changes are
 // written and fsynced before Update returns, so an acknowledged write
-// survives a crash.
+// survives a crash; concurrent Updates share the fsync.
 func (s *Store) Update(fn func(tx *Tx) error) error {
+	return s.update(fn, true)
+}
+
+// UpdateUnsynced is Update without waiting for the fsync: the changes are
+// journalled in commit order and made durable by the next group commit.
+// It is for changes whose loss in a crash AWS's own semantics already allow
+// (a ReceiveMessage whose new visibility is lost only makes the message
+// visible again, as after a timeout); any later synced Update makes it
+// durable first.
+func (s *Store) UpdateUnsynced(fn func(tx *Tx) error) error {
+	return s.update(fn, false)
+}
+
+func (s *Store) update(fn func(tx *Tx) error, wait bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	tx := &Tx{s: s, writable: true}
 	if err := fn(tx); err != nil {
 		tx.rollback()
+		s.mu.Unlock()
 		return err
 	}
-	if s.j != nil && len(tx.log) > 0 {
-		if err := s.j.append(tx.log); err != nil {
+	j := s.j
+	var seq uint64
+	if j != nil && len(tx.log) > 0 {
+		// Encode under the lock: records are stored by value but may share
+		// maps and slices with later transactions.
+		rec, err := encodeRecord(tx.log)
+		if err != nil {
 			tx.rollback()
-			return fmt.Errorf("sandbox state: journal write: %w", err)
+			s.mu.Unlock()
+			return fmt.Errorf("sandbox state: journal record: %w", err)
 		}
-		s.maybeCompact()
+		seq = j.enqueue(rec)
+	}
+	s.mu.Unlock()
+	if seq == 0 || !wait {
+		return nil
+	}
+	if err := j.sync(seq); err != nil {
+		return fmt.Errorf("sandbox state: journal write: %w", err)
+	}
+	if j.needsCompaction() {
+		s.compact(j)
 	}
 	return nil
 }
@@ -213,196 +253,4 @@ func (tb *Table[T]) Len(tx *Tx, prefix string) int {
 		}
 	}
 	return n
-}
-
-// journal persists the store as snapshot.json plus journal.jsonl in dir.
-//
-// Why a journal and not bbolt: the sandbox's working set is small and always
-// in memory (services scan whole tables), so a log of committed transactions,
-// one JSON line each and fsynced before the response, gives crash safety
-// without a second copy of the data model on disk or a cgo-free-but-mmap'd
-// database file that is awkward to inspect. A torn last line (power loss or
-// SIGKILL mid-write) is never acknowledged, so replay ignores it. On every
-// open the snapshot is rewritten and the journal truncated (compaction).
-type journal struct {
-	dir  string
-	f    *os.File
-	size int64
-}
-
-const (
-	snapshotFile = "snapshot.json"
-	journalFile  = "journal.jsonl"
-	compactAt    = 64 << 20
-)
-
-type snapshot struct {
-	Version int                                   `json:"version"`
-	Tables  map[string]map[string]json.RawMessage `json:"tables"`
-}
-
-// Open attaches persistence in dir: it loads the snapshot, replays the journal,
-// compacts both into a fresh snapshot, and from then on journals every Update.
-func (s *Store) Open(dir string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("sandbox state: %w", err)
-	}
-	if err := s.loadSnapshot(filepath.Join(dir, snapshotFile)); err != nil {
-		return err
-	}
-	if err := s.replay(filepath.Join(dir, journalFile)); err != nil {
-		return err
-	}
-	if err := s.writeSnapshot(dir); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(filepath.Join(dir, journalFile), os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("sandbox state: %w", err)
-	}
-	s.j = &journal{dir: dir, f: f}
-	return nil
-}
-
-// Close compacts and detaches the journal.
-func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.j == nil {
-		return nil
-	}
-	err := s.writeSnapshot(s.j.dir)
-	if err == nil {
-		err = s.j.f.Truncate(0)
-	}
-	if cerr := s.j.f.Close(); err == nil {
-		err = cerr
-	}
-	s.j = nil
-	return err
-}
-
-func (s *Store) loadSnapshot(path string) error {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("sandbox state: %w", err)
-	}
-	var snap snapshot
-	if err := json.Unmarshal(b, &snap); err != nil {
-		return fmt.Errorf("sandbox state: %s is corrupt: %w", path, err)
-	}
-	for name, rows := range snap.Tables {
-		t, ok := s.tables[name]
-		if !ok {
-			continue // a table of a newer or older sandbox: ignore
-		}
-		for k, raw := range rows {
-			v, err := t.decode(raw)
-			if err != nil {
-				return fmt.Errorf("sandbox state: table %s key %s: %w", name, k, err)
-			}
-			t.rows[k] = v
-		}
-	}
-	return nil
-}
-
-func (s *Store) replay(path string) error {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("sandbox state: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	for {
-		line, err := r.ReadBytes('\n')
-		if err == io.EOF {
-			return nil // a line without its newline was never acknowledged
-		}
-		if err != nil {
-			return fmt.Errorf("sandbox state: %w", err)
-		}
-		var entries []journalEntry
-		if json.Unmarshal(line, &entries) != nil {
-			return nil // torn write: stop at the last whole transaction
-		}
-		for _, e := range entries {
-			t, ok := s.tables[e.Table]
-			if !ok {
-				continue
-			}
-			switch e.Op {
-			case "put":
-				v, err := t.decode(e.Value)
-				if err != nil {
-					return fmt.Errorf("sandbox state: journal: %w", err)
-				}
-				t.rows[e.Key] = v
-			case "del":
-				delete(t.rows, e.Key)
-			}
-		}
-	}
-}
-
-func (s *Store) writeSnapshot(dir string) error {
-	snap := snapshot{Version: 1, Tables: map[string]map[string]json.RawMessage{}}
-	for name, t := range s.tables {
-		rows := make(map[string]json.RawMessage, len(t.rows))
-		for k, v := range t.rows {
-			b, err := json.Marshal(v)
-			if err != nil {
-				return fmt.Errorf("sandbox state: encode %s/%s: %w", name, k, err)
-			}
-			rows[k] = b
-		}
-		snap.Tables[name] = rows
-	}
-	b, err := json.Marshal(snap)
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(filepath.Join(dir, snapshotFile), b, 0o600)
-}
-
-func (j *journal) append(entries []journalEntry) error {
-	for i := range entries {
-		if entries[i].Op == "put" {
-			b, err := json.Marshal(entries[i].value)
-			if err != nil {
-				return err
-			}
-			entries[i].Value = b
-		}
-	}
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(entries); err != nil {
-		return err
-	}
-	n, err := j.f.Write(buf.Bytes())
-	j.size += int64(n)
-	if err != nil {
-		return err
-	}
-	return j.f.Sync()
-}
-
-// maybeCompact rewrites the snapshot when the journal has grown large.
-// Called with the write lock held, after a successful append.
-func (s *Store) maybeCompact() {
-	if s.j == nil || s.j.size < compactAt {
-		return
-	}
-	if s.writeSnapshot(s.j.dir) == nil && s.j.f.Truncate(0) == nil {
-		_, _ = s.j.f.Seek(0, io.SeekStart)
-		s.j.size = 0
-	}
 }

@@ -416,7 +416,9 @@ func (s *Service) receive(ctx context.Context, qkey string, o receiveOptions) ([
 		ch := s.wake.wait(qkey)
 		var out []delivered
 		var next time.Time
-		err := s.c.Store.Update(func(tx *core.Tx) error {
+		// A receive need not wait for an fsync: lost in a crash, it only
+		// makes its messages visible again, as a visibility timeout would.
+		err := s.c.Store.UpdateUnsynced(func(tx *core.Tx) error {
 			var err error
 			out, next, err = s.receiveTx(tx, qkey, o)
 			return err
