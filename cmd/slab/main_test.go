@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/slab-lab/slab/lab"
+	"github.com/slab-lab/slab/sandbox"
 	"github.com/slab-lab/slab/steps"
 )
 
@@ -299,5 +300,44 @@ func TestSandboxCommandServesAndFlushes(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "sandbox", "sandbox.lock")); !os.IsNotExist(err) {
 		t.Fatalf("lock not released: %v", err)
+	}
+}
+
+func TestSandboxRefusesDamagedStateAndRepairSaysWhatItDropped(t *testing.T) {
+	dir := isolate(t)
+	data := filepath.Join(dir, "data")
+	srv, err := sandbox.New(sandbox.Options{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Damage followed by a whole record: not a torn tail, so no guessing.
+	journal := filepath.Join(data, "journal.jsonl")
+	if err := os.WriteFile(journal, []byte("garbage\n[]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runSlab(t, "sandbox", "--addr", "127.0.0.1:0", "--data-dir", data)
+	if code != exitUsage || !strings.Contains(errOut, journal+" is damaged at byte 0") || !strings.Contains(errOut, "slab sandbox --repair") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	out, errOut, code := runSlab(t, "sandbox", "--repair", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("repair: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "dropped "+journal+": 8 bytes at byte 0") || !strings.Contains(out, "1 journal records kept") {
+		t.Fatalf("repair output:\n%s", out)
+	}
+	backups, _ := filepath.Glob(filepath.Join(data, "repair-*", "journal.jsonl"))
+	if len(backups) != 1 {
+		t.Fatalf("backups %v, want the original journal kept once", backups)
+	}
+	if b, _ := os.ReadFile(backups[0]); string(b) != "garbage\n[]\n" {
+		t.Fatalf("backup holds %q", b)
+	}
+	out, _, code = runSlab(t, "sandbox", "--repair", "--data-dir", data)
+	if code != 0 || !strings.Contains(out, "nothing dropped") {
+		t.Fatalf("second repair: exit %d:\n%s", code, out)
 	}
 }

@@ -474,10 +474,11 @@ func (s *Store) Repair(dir string) (RepairReport, error) {
 	defer s.mu.Unlock()
 	var rep RepairReport
 	snapPath, jPath := filepath.Join(dir, snapshotFile), filepath.Join(dir, journalFile)
-	rep.Backup = filepath.Join(dir, "repair-"+time.Now().UTC().Format("20060102T150405Z"))
-	if err := os.MkdirAll(rep.Backup, 0o700); err != nil {
+	backup, err := os.MkdirTemp(dir, "repair-"+time.Now().UTC().Format("20060102T150405Z")+"-")
+	if err != nil {
 		return rep, fmt.Errorf("sandbox repair: %w", err)
 	}
+	rep.Backup = backup
 	for _, p := range []string{snapPath, jPath} {
 		if err := copyFile(p, filepath.Join(rep.Backup, filepath.Base(p))); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return rep, fmt.Errorf("sandbox repair: keep a copy of %s: %w", p, err)
