@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/slab-lab/slab/awserr"
 	"net"
 	"strings"
 	"time"
@@ -128,6 +129,10 @@ func Load(ctx context.Context, t Target) (*Env, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	// Every client keeps the first bytes of error bodies, so an answer
+	// that is not AWS's (an HTML 404) reads as an error naming its status,
+	// never as "not found".
+	cfg.APIOptions = append(cfg.APIOptions, awserr.Capture)
 	env := &Env{Target: t, Config: cfg, Region: cfg.Region, Partition: PartitionOf(cfg.Region)}
 	if t.Kind == Sandbox {
 		env.Account = SandboxAccount

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+
+	"github.com/slab-lab/slab/awserr"
 )
 
 // servicePrefixes maps the SDK's service ids to IAM's action prefixes.
@@ -64,82 +64,13 @@ func actionOf(err error) string {
 	return ""
 }
 
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
+func apiCode(err error) string { return awserr.Code(err) }
 
-func httpStatus(err error) int {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
-		return re.HTTPStatusCode()
-	}
-	return 0
-}
+// isNotFound reports whether the service said the resource does not exist
+// (awserr: an unreadable 404 is an error, not a missing resource).
+func isNotFound(err error) bool { return awserr.IsNotFound(err) }
 
-var notFoundCodes = map[string]bool{
-	"NoSuchEntity":              true, // IAM
-	"ResourceNotFoundException": true, // DynamoDB, Lambda, Logs, EventBridge
-	"NoSuchBucket":              true, // S3
-	"NotFound":                  true, // SNS, S3 HEAD
-	"NotFoundException":         true,
-	"QueueDoesNotExist":         true, // SQS (JSON protocol)
-	"AWS.SimpleQueueService.NonExistentQueue": true, // SQS (query protocol)
-	"NoSuchKey": true,
-}
-
-// isNotFound reports whether err says the resource does not exist.
-func isNotFound(err error) bool {
-	if err == nil {
-		return false
-	}
-	if notFoundCodes[apiCode(err)] {
-		return true
-	}
-	return httpStatus(err) == http.StatusNotFound && apiCode(err) == ""
-}
-
-var accessDeniedCodes = map[string]bool{
-	"AccessDenied":              true,
-	"AccessDeniedException":     true,
-	"AuthorizationError":        true, // SNS
-	"UnauthorizedOperation":     true,
-	"Forbidden":                 true,
-	"AllAccessDisabled":         true,
-	"KMS.AccessDeniedException": true,
-}
-
-func isAccessDenied(err error) bool {
-	c := apiCode(err)
-	return accessDeniedCodes[c] || (c == "" && httpStatus(err) == http.StatusForbidden)
-}
-
-var throttleCodes = map[string]bool{
-	"Throttling":                             true,
-	"ThrottlingException":                    true,
-	"ThrottledException":                     true,
-	"TooManyRequestsException":               true,
-	"RequestLimitExceeded":                   true,
-	"RequestThrottled":                       true,
-	"RequestThrottledException":              true,
-	"SlowDown":                               true,
-	"ProvisionedThroughputExceededException": true,
-	"LimitExceededException":                 true,
-}
-
-var credentialCodes = map[string]bool{
-	"ExpiredToken":                true,
-	"ExpiredTokenException":       true,
-	"InvalidClientTokenId":        true,
-	"UnrecognizedClientException": true,
-	"SignatureDoesNotMatch":       true,
-	"InvalidAccessKeyId":          true,
-	"InvalidSignatureException":   true,
-	"MissingAuthenticationToken":  true,
-}
+func isAccessDenied(err error) bool { return awserr.IsAccessDenied(err) }
 
 // errorResult turns a failed call into an Error result: slab could not
 // tell, and says why, never pretending the learner's resource is wrong.
@@ -177,10 +108,13 @@ func describeError(err error) (summary, hint string) {
 		}
 		return fmt.Sprintf("AccessDenied: not allowed to call %s — add it to the grader policy", action),
 			"the identity running the checks lacks " + action + "; `slab grader-policy` prints the read-only policy that covers every check"
-	case throttleCodes[code]:
+	case awserr.IsUnreadable(err):
+		return fmt.Sprintf("%s answered %s", orOp(action), awserr.Brief(err)),
+			"the endpoint did not answer as AWS does: is --endpoint-url the right service, and is it an AWS emulator?"
+	case awserr.IsThrottled(err):
 		return fmt.Sprintf("throttled by AWS (%s on %s) after the SDK's retries", code, orOp(action)),
 			"run the checks again in a minute; graders: lower --concurrency"
-	case credentialCodes[code]:
+	case awserr.IsCredentials(err):
 		return fmt.Sprintf("the credentials were refused (%s)", code),
 			"refresh your credentials (`aws sso login`, or new keys) and run again"
 	case errors.As(err, &dnsErr), errors.As(err, &opErr), errors.As(err, &netErr):
@@ -202,19 +136,7 @@ func orOp(action string) string {
 
 // rootMessage is the innermost error's text, without the SDK's wrapping
 // ("operation error X: https response error StatusCode: ...").
-func rootMessage(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode() + ": " + ae.ErrorMessage()
-	}
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err.Error()
-		}
-		err = u
-	}
-}
+func rootMessage(err error) string { return awserr.Brief(err) }
 
 // isRetryable reports errors worth a brief retry on real AWS, which is
 // eventually consistent: a resource created a moment ago may still read as

@@ -2,7 +2,10 @@ package checks_test
 
 import (
 	"context"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
@@ -302,4 +305,29 @@ func TestUnconfirmedSubscriptionFails(t *testing.T) {
 	assertResult(t, variant{check: "sns-sqs.subscription", status: checks.Fail, summary: "is not confirmed", hint: "sns-sqs-not-working"}, got)
 	got = f.one("sns-sqs.raw-delivery", b.N, checks.Options{Clients: cl})
 	assertResult(t, variant{check: "sns-sqs.raw-delivery", status: checks.Skip, summary: "confirmed subscription"}, got)
+}
+
+// An endpoint whose Lambda API answers an HTML 404 has not said "no
+// mapping": the checks report an Error naming the status and the body.
+func TestHTMLNotFoundIsAnErrorNeverAFail(t *testing.T) {
+	f := newFx(t)
+	b := f.FullLab(f.Names())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = io.WriteString(w, "<html><body><h1>404 Not Found</h1></body></html>")
+	}))
+	defer srv.Close()
+	cfg := f.Env.Config.Copy()
+	cfg.RetryMaxAttempts = 1
+	cl := checks.NewClients(f.Env)
+	// An option, not cfg.BaseEndpoint: the config's sources name the
+	// sandbox and would override the latter.
+	cl.Lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	for _, id := range []string{"queue-processor.mapping", "s3-processor.function"} {
+		r := f.one(id, b.N, checks.Options{Clients: cl})
+		if r.Status != checks.Error || !strings.Contains(r.Summary, "HTTP 404") || !strings.Contains(r.Summary, "<html><body><h1>404 Not Found") {
+			t.Errorf("%s: want an Error naming HTTP 404 and the body, got %s", id, dump(r))
+		}
+	}
 }

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"github.com/slab-lab/slab/awserr"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -22,59 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 )
-
-// errCode is the AWS error code of err, or "".
-func errCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// notFound reports an error meaning the resource does not exist: for a
-// deletion, that means done.
-func notFound(err error) bool {
-	if err == nil {
-		return false
-	}
-	switch errCode(err) {
-	case "ResourceNotFoundException", "NotFound", "NoSuchEntity", "NoSuchBucket", "QueueDoesNotExist",
-		"AWS.SimpleQueueService.NonExistentQueue", "NotFoundException", "NoSuchKey":
-		return true
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound && errCode(err) == "" {
-		return true
-	}
-	return false
-}
-
-// transient reports an error worth retrying after a pause: a conflicting
-// change still in progress, or throttling the SDK's own retries gave up on.
-func transient(err error) bool {
-	switch errCode(err) {
-	case "ResourceConflictException", "ResourceInUseException", "DeleteConflict", "Throttling", "ThrottlingException",
-		"TooManyRequestsException", "RequestLimitExceeded", "ConcurrentModificationException", "ConcurrentModification",
-		"OperationAborted", "SlowDown", "PriorRequestNotComplete", "ServiceUnavailable", "InternalError", "InternalFailure",
-		"LimitExceededException", "ServiceException":
-		return true
-	}
-	return false
-}
-
-// brief is an error in one line: "AccessDenied: User ... is not authorized".
-func brief(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		msg := ae.ErrorMessage()
-		if msg == "" {
-			return ae.ErrorCode()
-		}
-		return ae.ErrorCode() + ": " + msg
-	}
-	return err.Error()
-}
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -94,10 +40,10 @@ func (c *Cleaner) retry(ctx context.Context, r *Resource, what string, fn func()
 	delay := c.opts.Backoff
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err == nil || notFound(err) || !transient(err) || attempt >= c.opts.Attempts {
+		if err == nil || awserr.IsNotFound(err) || !awserr.IsTransient(err) || attempt >= c.opts.Attempts {
 			return err
 		}
-		c.emit(Event{Resource: r, Status: StatusRetry, Detail: fmt.Sprintf("%s: %s; retrying in %s", what, errCode(err), delay), Err: err})
+		c.emit(Event{Resource: r, Status: StatusRetry, Detail: fmt.Sprintf("%s: %s; retrying in %s", what, awserr.Code(err), delay), Err: err})
 		if err := sleep(ctx, delay); err != nil {
 			return err
 		}
@@ -163,7 +109,7 @@ func (c *Cleaner) Delete(ctx context.Context, r *Resource) (gone bool, err error
 
 func (c *Cleaner) ruleExists(ctx context.Context, name string) (bool, error) {
 	_, err := c.c.Events.DescribeRule(ctx, &eventbridge.DescribeRuleInput{Name: aws.String(name)})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return false, nil
 	}
 	return err == nil, err
@@ -177,7 +123,7 @@ func (c *Cleaner) deleteRule(ctx context.Context, r *Resource) (bool, error) {
 	// Targets are listed afresh: the plan may be stale after an interruption.
 	for {
 		out, err := c.c.Events.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String(r.Name)})
-		if notFound(err) {
+		if awserr.IsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
@@ -198,7 +144,7 @@ func (c *Cleaner) deleteRule(ctx context.Context, r *Resource) (bool, error) {
 			}
 			return err
 		})
-		if notFound(err) {
+		if awserr.IsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
@@ -210,7 +156,7 @@ func (c *Cleaner) deleteRule(ctx context.Context, r *Resource) (bool, error) {
 		_, err := c.c.Events.DeleteRule(ctx, &eventbridge.DeleteRuleInput{Name: aws.String(r.Name)})
 		return err
 	})
-	if err != nil && !notFound(err) {
+	if err != nil && !awserr.IsNotFound(err) {
 		return false, err
 	}
 	return false, c.waitGone(ctx, r, "the rule", func() (bool, error) { return c.ruleExists(ctx, r.Name) })
@@ -223,7 +169,7 @@ func (c *Cleaner) deleteNotification(ctx context.Context, r *Resource) (bool, er
 		return c.c.S3.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String(r.Name)})
 	}
 	cfg, err := get()
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return true, nil
 	}
 	if err != nil {
@@ -237,14 +183,14 @@ func (c *Cleaner) deleteNotification(ctx context.Context, r *Resource) (bool, er
 		_, err := c.c.S3.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String(r.Name), NotificationConfiguration: keep})
 		return err
 	})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
 	cfg, err = get()
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -293,7 +239,7 @@ func (c *Cleaner) withoutLab(cfg *s3.GetBucketNotificationConfigurationOutput, r
 
 func (c *Cleaner) mappingState(ctx context.Context, uuid string) (string, bool, error) {
 	out, err := c.c.Lambda.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return "", false, nil
 	}
 	if err != nil {
@@ -310,7 +256,7 @@ func (c *Cleaner) deleteMapping(ctx context.Context, r *Resource) (bool, error) 
 	if st != "Deleting" {
 		err := c.retry(ctx, r, "delete event source mapping", func() error {
 			_, err := c.c.Lambda.DeleteEventSourceMapping(ctx, &lambda.DeleteEventSourceMappingInput{UUID: aws.String(r.Name)})
-			if errCode(err) == "ResourceInUseException" {
+			if awserr.Code(err) == "ResourceInUseException" {
 				// Already Deleting (another run, or our own retry): fine.
 				if st, _, e := c.mappingState(ctx, r.Name); e == nil && st == "Deleting" {
 					return nil
@@ -318,7 +264,7 @@ func (c *Cleaner) deleteMapping(ctx context.Context, r *Resource) (bool, error) 
 			}
 			return err
 		})
-		if notFound(err) {
+		if awserr.IsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
@@ -334,7 +280,7 @@ func (c *Cleaner) deleteMapping(ctx context.Context, r *Resource) (bool, error) 
 
 func (c *Cleaner) functionExists(ctx context.Context, name string) (bool, error) {
 	_, err := c.c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return false, nil
 	}
 	return err == nil, err
@@ -345,7 +291,7 @@ func (c *Cleaner) deleteFunction(ctx context.Context, r *Resource) (bool, error)
 		_, err := c.c.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(r.Name)})
 		return err
 	})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		ok, err := c.functionExists(ctx, r.Name)
 		return !ok && err == nil, err
 	}
@@ -359,7 +305,7 @@ func (c *Cleaner) deleteFunction(ctx context.Context, r *Resource) (bool, error)
 
 func (c *Cleaner) topicExists(ctx context.Context, arn string) (bool, error) {
 	_, err := c.c.SNS.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(arn)})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return false, nil
 	}
 	return err == nil, err
@@ -374,7 +320,7 @@ func (c *Cleaner) deleteTopic(ctx context.Context, r *Resource) (bool, error) {
 	var subs []string
 	for {
 		out, err := c.c.SNS.ListSubscriptionsByTopic(ctx, in)
-		if notFound(err) {
+		if awserr.IsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
@@ -395,7 +341,7 @@ func (c *Cleaner) deleteTopic(ctx context.Context, r *Resource) (bool, error) {
 			_, err := c.c.SNS.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(s)})
 			return err
 		})
-		if err != nil && !notFound(err) {
+		if err != nil && !awserr.IsNotFound(err) {
 			return false, fmt.Errorf("unsubscribe %s: %w", s, err)
 		}
 		c.emit(Event{Resource: r, Status: StatusStep, Detail: "unsubscribed " + s})
@@ -404,7 +350,7 @@ func (c *Cleaner) deleteTopic(ctx context.Context, r *Resource) (bool, error) {
 		_, err := c.c.SNS.DeleteTopic(ctx, &sns.DeleteTopicInput{TopicArn: aws.String(r.ARN)})
 		return err
 	})
-	if err != nil && !notFound(err) {
+	if err != nil && !awserr.IsNotFound(err) {
 		return false, err
 	}
 	return false, c.waitGone(ctx, r, "the topic", func() (bool, error) { return c.topicExists(ctx, r.ARN) })
@@ -414,7 +360,7 @@ func (c *Cleaner) deleteTopic(ctx context.Context, r *Resource) (bool, error) {
 
 func (c *Cleaner) queueURL(ctx context.Context, name string) (string, bool, error) {
 	out, err := c.c.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return "", false, nil
 	}
 	if err != nil {
@@ -432,7 +378,7 @@ func (c *Cleaner) deleteQueue(ctx context.Context, r *Resource) (bool, error) {
 		_, err := c.c.SQS.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(url)})
 		return err
 	})
-	if err != nil && !notFound(err) {
+	if err != nil && !awserr.IsNotFound(err) {
 		return false, err
 	}
 	// SQS may answer for up to 60 seconds after the deletion.
@@ -446,7 +392,7 @@ func (c *Cleaner) deleteQueue(ctx context.Context, r *Resource) (bool, error) {
 
 func (c *Cleaner) bucketExists(ctx context.Context, name string) (bool, error) {
 	_, err := c.c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return false, nil
 	}
 	return err == nil, err
@@ -516,14 +462,14 @@ func (c *Cleaner) EmptyBucket(ctx context.Context, r *Resource) (int, error) {
 	for {
 		out, err := c.c.S3.ListMultipartUploads(ctx, uin)
 		if err != nil {
-			if notFound(err) || errCode(err) == "NotImplemented" {
+			if awserr.IsNotFound(err) || awserr.Code(err) == "NotImplemented" {
 				break
 			}
 			return deleted, fmt.Errorf("list multipart uploads: %w", err)
 		}
 		for _, u := range out.Uploads {
 			_, err := c.c.S3.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(r.Name), Key: u.Key, UploadId: u.UploadId})
-			if err != nil && !notFound(err) && errCode(err) != "NoSuchUpload" {
+			if err != nil && !awserr.IsNotFound(err) && awserr.Code(err) != "NoSuchUpload" {
 				return deleted, fmt.Errorf("abort multipart upload %s: %w", aws.ToString(u.Key), err)
 			}
 		}
@@ -542,7 +488,7 @@ func (c *Cleaner) deleteBucket(ctx context.Context, r *Resource) (bool, error) {
 	}
 	for attempt := 0; ; attempt++ {
 		if _, err := c.EmptyBucket(ctx, r); err != nil {
-			if notFound(err) {
+			if awserr.IsNotFound(err) {
 				return false, nil
 			}
 			return false, err
@@ -551,10 +497,10 @@ func (c *Cleaner) deleteBucket(ctx context.Context, r *Resource) (bool, error) {
 			_, err := c.c.S3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(r.Name)})
 			return err
 		})
-		if errCode(err) == "BucketNotEmpty" && attempt < 3 {
+		if awserr.Code(err) == "BucketNotEmpty" && attempt < 3 {
 			continue // something wrote meanwhile: empty it again
 		}
-		if err != nil && !notFound(err) {
+		if err != nil && !awserr.IsNotFound(err) {
 			return false, err
 		}
 		break
@@ -566,7 +512,7 @@ func (c *Cleaner) deleteBucket(ctx context.Context, r *Resource) (bool, error) {
 
 func (c *Cleaner) deleteTable(ctx context.Context, r *Resource) (bool, error) {
 	out, err := c.c.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.Name)})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return true, nil
 	}
 	if err != nil {
@@ -575,14 +521,14 @@ func (c *Cleaner) deleteTable(ctx context.Context, r *Resource) (bool, error) {
 	if out.Table == nil || out.Table.TableStatus != ddbtypes.TableStatusDeleting {
 		err := c.retry(ctx, r, "delete table", func() error {
 			_, err := c.c.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(r.Name)})
-			if errCode(err) == "ResourceInUseException" {
+			if awserr.Code(err) == "ResourceInUseException" {
 				if d, e := c.c.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(r.Name)}); e == nil && d.Table != nil && d.Table.TableStatus == ddbtypes.TableStatusDeleting {
 					return nil // a parallel or earlier deletion is under way
 				}
 			}
 			return err
 		})
-		if notFound(err) {
+		if awserr.IsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
@@ -623,7 +569,7 @@ func (c *Cleaner) deleteLogGroup(ctx context.Context, r *Resource) (bool, error)
 		_, err := c.c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(r.Name)})
 		return err
 	})
-	gone := notFound(err)
+	gone := awserr.IsNotFound(err)
 	if err != nil && !gone {
 		return false, err
 	}
@@ -641,7 +587,7 @@ func (c *Cleaner) deleteLogGroup(ctx context.Context, r *Resource) (bool, error)
 
 func (c *Cleaner) roleExists(ctx context.Context, name string) (bool, error) {
 	_, err := c.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
-	if notFound(err) {
+	if awserr.IsNotFound(err) {
 		return false, nil
 	}
 	return err == nil, err
@@ -654,7 +600,7 @@ func (c *Cleaner) deleteRole(ctx context.Context, r *Resource) (bool, error) {
 	}
 	step := func(what string, fn func() error) error {
 		err := c.retry(ctx, r, what, fn)
-		if err != nil && !notFound(err) {
+		if err != nil && !awserr.IsNotFound(err) {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		c.emit(Event{Resource: r, Status: StatusStep, Detail: what})
@@ -666,7 +612,7 @@ func (c *Cleaner) deleteRole(ctx context.Context, r *Resource) (bool, error) {
 	ain := &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(r.Name)}
 	for {
 		out, err := c.c.IAM.ListAttachedRolePolicies(ctx, ain)
-		if notFound(err) {
+		if awserr.IsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
@@ -692,7 +638,7 @@ func (c *Cleaner) deleteRole(ctx context.Context, r *Resource) (bool, error) {
 	pin := &iam.ListRolePoliciesInput{RoleName: aws.String(r.Name)}
 	for {
 		out, err := c.c.IAM.ListRolePolicies(ctx, pin)
-		if notFound(err) {
+		if awserr.IsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
@@ -716,7 +662,7 @@ func (c *Cleaner) deleteRole(ctx context.Context, r *Resource) (bool, error) {
 	iin := &iam.ListInstanceProfilesForRoleInput{RoleName: aws.String(r.Name)}
 	for {
 		out, err := c.c.IAM.ListInstanceProfilesForRole(ctx, iin)
-		if notFound(err) {
+		if awserr.IsNotFound(err) {
 			return false, nil
 		}
 		if err != nil {
@@ -742,7 +688,7 @@ func (c *Cleaner) deleteRole(ctx context.Context, r *Resource) (bool, error) {
 		_, err := c.c.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(r.Name)})
 		return err
 	})
-	if err != nil && !notFound(err) {
+	if err != nil && !awserr.IsNotFound(err) {
 		return false, err
 	}
 	return false, c.waitGone(ctx, r, "the role", func() (bool, error) { return c.roleExists(ctx, r.Name) })

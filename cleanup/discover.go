@@ -1,6 +1,8 @@
 package cleanup
 
 import (
+	"github.com/slab-lab/slab/awserr"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -152,7 +154,7 @@ func (d *discovery) listErr(what string, err error) bool {
 		return false
 	}
 	if d.ctx.Err() == nil {
-		d.problem("could not list %s: %s", what, brief(err))
+		d.problem("could not list %s: %s", what, awserr.Brief(err))
 	}
 	return true
 }
@@ -316,8 +318,8 @@ func (d *discovery) functions() {
 		var tags map[string]string
 		if len(all) <= tagCap || candidate(f.name, mine, guide) {
 			out, err := d.c.c.Lambda.ListTags(d.ctx, &lambda.ListTagsInput{Resource: aws.String(f.arn)})
-			if err != nil && !notFound(err) {
-				d.problem("could not read the tags of Lambda function %s: %s", f.name, brief(err))
+			if err != nil && !awserr.IsNotFound(err) {
+				d.problem("could not read the tags of Lambda function %s: %s", f.name, awserr.Brief(err))
 			} else if out != nil {
 				tags = out.Tags
 			}
@@ -405,8 +407,8 @@ func (d *discovery) rules() {
 		for {
 			out, err := d.c.c.Events.ListRuleNamesByTarget(d.ctx, in)
 			if err != nil {
-				if !notFound(err) {
-					d.problem("could not list the rules targeting %s: %s", fnName, brief(err))
+				if !awserr.IsNotFound(err) {
+					d.problem("could not list the rules targeting %s: %s", fnName, awserr.Brief(err))
 				}
 				break
 			}
@@ -424,8 +426,8 @@ func (d *discovery) rules() {
 		_, linked := targeting[r.name]
 		if len(all) <= tagCap || linked || candidate(r.name, mine, guide) {
 			out, err := d.c.c.Events.ListTagsForResource(d.ctx, &eventbridge.ListTagsForResourceInput{ResourceARN: aws.String(r.arn)})
-			if err != nil && !notFound(err) {
-				d.problem("could not read the tags of rule %s: %s", r.name, brief(err))
+			if err != nil && !awserr.IsNotFound(err) {
+				d.problem("could not read the tags of rule %s: %s", r.name, awserr.Brief(err))
 			} else if out != nil {
 				tags = map[string]string{}
 				for _, t := range out.Tags {
@@ -449,8 +451,8 @@ func (d *discovery) rules() {
 			for {
 				out, err := d.c.c.Events.ListTargetsByRule(d.ctx, tin)
 				if err != nil {
-					if !notFound(err) {
-						d.problem("could not list the targets of rule %s: %s", r.name, brief(err))
+					if !awserr.IsNotFound(err) {
+						d.problem("could not list the targets of rule %s: %s", r.name, awserr.Brief(err))
 					}
 					break
 				}
@@ -494,8 +496,8 @@ func (d *discovery) topics1() {
 		var tags map[string]string
 		if len(all) <= tagCap || candidate(name, mine, guide) {
 			out, err := d.c.c.SNS.ListTagsForResource(d.ctx, &sns.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
-			if err != nil && !notFound(err) {
-				d.problem("could not read the tags of topic %s: %s", name, brief(err))
+			if err != nil && !awserr.IsNotFound(err) {
+				d.problem("could not read the tags of topic %s: %s", name, awserr.Brief(err))
 			} else if out != nil {
 				tags = map[string]string{}
 				for _, t := range out.Tags {
@@ -514,8 +516,8 @@ func (d *discovery) topics1() {
 			for {
 				out, err := d.c.c.SNS.ListSubscriptionsByTopic(d.ctx, sin)
 				if err != nil {
-					if !notFound(err) {
-						d.problem("could not list the subscriptions of topic %s: %s", name, brief(err))
+					if !awserr.IsNotFound(err) {
+						d.problem("could not list the subscriptions of topic %s: %s", name, awserr.Brief(err))
 					}
 					break
 				}
@@ -566,8 +568,8 @@ func (d *discovery) queues1() {
 		var tags map[string]string
 		if len(urls) <= tagCap || candidate(name, mine, guide) {
 			out, err := d.c.c.SQS.ListQueueTags(d.ctx, &sqs.ListQueueTagsInput{QueueUrl: aws.String(u)})
-			if err != nil && !notFound(err) {
-				d.problem("could not read the tags of queue %s: %s", name, brief(err))
+			if err != nil && !awserr.IsNotFound(err) {
+				d.problem("could not read the tags of queue %s: %s", name, awserr.Brief(err))
 			} else if out != nil {
 				tags = out.Tags
 			}
@@ -579,8 +581,8 @@ func (d *discovery) queues1() {
 		}
 		arn := d.arn("sqs", name)
 		out, err := d.c.c.SQS.GetQueueAttributes(d.ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(u), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn, sqstypes.QueueAttributeNameRedrivePolicy}})
-		if err != nil && !notFound(err) {
-			d.problem("could not read the attributes of queue %s: %s", name, brief(err))
+		if err != nil && !awserr.IsNotFound(err) {
+			d.problem("could not read the attributes of queue %s: %s", name, awserr.Brief(err))
 		} else if out != nil {
 			if a := out.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]; a != "" {
 				arn = a
@@ -649,8 +651,8 @@ func (d *discovery) tables() {
 			for {
 				out, err := d.c.c.DynamoDB.ListTagsOfResource(d.ctx, tin)
 				if err != nil {
-					if !notFound(err) {
-						d.problem("could not read the tags of table %s: %s", name, brief(err))
+					if !awserr.IsNotFound(err) {
+						d.problem("could not read the tags of table %s: %s", name, awserr.Brief(err))
 					}
 					break
 				}
@@ -723,10 +725,10 @@ func (d *discovery) buckets() {
 		}
 		tags, err := d.bucketTags(b.name)
 		if err != nil {
-			if notFound(err) {
+			if awserr.IsNotFound(err) {
 				continue // deleted while we listed
 			}
-			d.problem("could not read the tags of bucket %s: %s", b.name, brief(err))
+			d.problem("could not read the tags of bucket %s: %s", b.name, awserr.Brief(err))
 		}
 		owner := tags[lab.TagStateKey]
 		other := owner != "" && owner != d.c.stateID
@@ -768,7 +770,7 @@ func (d *discovery) buckets() {
 func (d *discovery) bucketTags(name string) (map[string]string, error) {
 	out, err := d.c.c.S3.GetBucketTagging(d.ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(name)})
 	if err != nil {
-		if errCode(err) == "NoSuchTagSet" || errCode(err) == "NoSuchTagSetError" {
+		if awserr.Code(err) == "NoSuchTagSet" || awserr.Code(err) == "NoSuchTagSetError" {
 			return map[string]string{}, nil
 		}
 		return map[string]string{}, err
@@ -861,8 +863,8 @@ func (d *discovery) notifications() {
 	for _, b := range buckets {
 		out, err := d.c.c.S3.GetBucketNotificationConfiguration(d.ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String(b)})
 		if err != nil {
-			if !notFound(err) {
-				d.problem("could not read the notification configuration of bucket %s: %s", b, brief(err))
+			if !awserr.IsNotFound(err) {
+				d.problem("could not read the notification configuration of bucket %s: %s", b, awserr.Brief(err))
 			}
 			continue
 		}
@@ -1028,8 +1030,8 @@ func (d *discovery) roleTags(name string) map[string]string {
 	for {
 		out, err := d.c.c.IAM.ListRoleTags(d.ctx, in)
 		if err != nil {
-			if !notFound(err) {
-				d.problem("could not read the tags of role %s: %s", name, brief(err))
+			if !awserr.IsNotFound(err) {
+				d.problem("could not read the tags of role %s: %s", name, awserr.Brief(err))
 			}
 			return tags
 		}
@@ -1054,10 +1056,10 @@ func (d *discovery) labRole(name, why string, tagged bool) {
 	for {
 		out, err := d.c.c.IAM.ListAttachedRolePolicies(d.ctx, ain)
 		if err != nil {
-			if notFound(err) {
+			if awserr.IsNotFound(err) {
 				return
 			}
-			d.problem("could not list the policies of role %s: %s", name, brief(err))
+			d.problem("could not list the policies of role %s: %s", name, awserr.Brief(err))
 			break
 		}
 		for _, p := range out.AttachedPolicies {
@@ -1082,8 +1084,8 @@ func (d *discovery) labRole(name, why string, tagged bool) {
 	for {
 		out, err := d.c.c.IAM.ListRolePolicies(d.ctx, pin)
 		if err != nil {
-			if !notFound(err) {
-				d.problem("could not list the inline policies of role %s: %s", name, brief(err))
+			if !awserr.IsNotFound(err) {
+				d.problem("could not list the inline policies of role %s: %s", name, awserr.Brief(err))
 			}
 			break
 		}
@@ -1099,8 +1101,8 @@ func (d *discovery) labRole(name, why string, tagged bool) {
 	for {
 		out, err := d.c.c.IAM.ListInstanceProfilesForRole(d.ctx, iin)
 		if err != nil {
-			if !notFound(err) {
-				d.problem("could not list the instance profiles of role %s: %s", name, brief(err))
+			if !awserr.IsNotFound(err) {
+				d.problem("could not list the instance profiles of role %s: %s", name, awserr.Brief(err))
 			}
 			break
 		}

@@ -1,6 +1,8 @@
 package cleanup
 
 import (
+	"github.com/slab-lab/slab/awserr"
+
 	"context"
 	"fmt"
 	"io"
@@ -35,7 +37,7 @@ func (c *Cleaner) Execute(ctx context.Context, plan *Plan) (*Result, error) {
 			switch {
 			case err != nil:
 				failures[r.Key()] = err
-				c.emit(Event{Resource: r, Index: i + 1, Total: len(pending), Status: StatusFailed, Detail: brief(err), Err: err})
+				c.emit(Event{Resource: r, Index: i + 1, Total: len(pending), Status: StatusFailed, Detail: awserr.Brief(err), Err: err})
 			case gone:
 				delete(failures, r.Key())
 				if !done[r.Key()] {
@@ -63,7 +65,7 @@ func (c *Cleaner) Execute(ctx context.Context, plan *Plan) (*Result, error) {
 	for _, r := range pending {
 		reason := "still present after deletion (something re-created it, or AWS has not finished)"
 		if err := failures[r.Key()]; err != nil {
-			reason = brief(err)
+			reason = awserr.Brief(err)
 		}
 		res.Leftovers = append(res.Leftovers, Leftover{Resource: r, Reason: reason, Command: c.Command(r)})
 	}

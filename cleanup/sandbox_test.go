@@ -1,6 +1,8 @@
 package cleanup
 
 import (
+	"github.com/slab-lab/slab/awserr"
+
 	"archive/zip"
 	"bytes"
 	"context"
@@ -301,7 +303,7 @@ func (f *fixture) labLeft(t *testing.T) []string {
 	check := func(what string, err error) {
 		if err == nil {
 			left = append(left, what)
-		} else if !notFound(err) {
+		} else if !awserr.IsNotFound(err) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
@@ -688,7 +690,7 @@ func TestVersionedBucketWith2500Versions(t *testing.T) {
 	if lists < 3 || deletes != 3 {
 		t.Errorf("ListObjectVersions %d, DeleteObjects %d; want >= 3 and 3", lists, deletes)
 	}
-	if _, err := f.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(n.Bucket)}); !notFound(err) {
+	if _, err := f.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(n.Bucket)}); !awserr.IsNotFound(err) {
 		t.Fatalf("bucket still there: %v", err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/slab-lab/slab/awserr"
+	"github.com/slab-lab/slab/checks"
 	"strings"
 	"sync"
 	"time"
@@ -426,70 +428,18 @@ func (e *DeniedError) Error() string {
 
 // explain turns an access denial into a DeniedError; other errors pass.
 func explain(err error, res string) error {
-	var ae smithy.APIError
 	var oe *smithy.OperationError
 	var de *DeniedError
-	if errors.As(err, &de) || !errors.As(err, &ae) || !errors.As(err, &oe) {
+	if errors.As(err, &de) || !awserr.IsAccessDenied(err) || !errors.As(err, &oe) {
 		return err
 	}
-	switch ae.ErrorCode() {
-	case "AccessDenied", "AccessDeniedException", "AuthorizationError", "AuthorizationErrorException", "Forbidden":
-	default:
-		return err
-	}
-	return &DeniedError{Action: iamAction(oe.ServiceID, oe.OperationName), Resource: res, Code: ae.ErrorCode(), Message: ae.ErrorMessage()}
-}
-
-// iamAction names the IAM action an API operation needs.
-func iamAction(service, op string) string {
-	prefix := map[string]string{
-		"IAM": "iam", "Lambda": "lambda", "S3": "s3", "DynamoDB": "dynamodb", "SNS": "sns",
-		"SQS": "sqs", "EventBridge": "events", "STS": "sts",
-	}[service]
-	if prefix == "" {
-		prefix = strings.ToLower(service)
-	}
-	switch prefix {
-	case "s3":
-		if a, ok := map[string]string{
-			"HeadBucket": "ListBucket", "HeadObject": "GetObject",
-			"GetBucketNotificationConfiguration": "GetBucketNotification",
-			"PutBucketNotificationConfiguration": "PutBucketNotification",
-		}[op]; ok {
-			op = a
-		}
-	case "lambda":
-		switch op {
-		case "Invoke":
-			op = "InvokeFunction"
-		case "ListTags":
-			op = "ListTags"
-		}
-	}
-	return prefix + ":" + op
+	return &DeniedError{Action: checks.IAMAction(oe.ServiceID, oe.OperationName), Resource: res, Code: awserr.Code(err), Message: awserr.Message(err)}
 }
 
 // code is an API error's code, "" for other errors.
-func code(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
+func code(err error) string { return awserr.Code(err) }
 
-func isCode(err error, codes ...string) bool {
-	c := code(err)
-	if c == "" {
-		return false
-	}
-	for _, want := range codes {
-		if c == want {
-			return true
-		}
-	}
-	return false
-}
+func isCode(err error, codes ...string) bool { return awserr.Is(err, codes...) }
 
 // --- function packages, built once per process ---
 
