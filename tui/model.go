@@ -698,30 +698,15 @@ func (m *Model) spinCmd() tea.Cmd {
 
 // ---- checks
 
-// aggregate is a step's status and score from its results: the worst status
-// wins; a pass earns the check's weight, a warn half of it.
+// aggregate is a step's status and score from its results, by the one
+// rule every report uses (checks.Aggregate: an Error counts neither for
+// nor against); "" when there is nothing to record.
 func aggregate(rs []checks.Result) (status string, score, maxScore int) {
 	if len(rs) == 0 {
 		return "", 0, 0
 	}
-	worst := checks.Pass
-	for _, r := range rs {
-		if r.Status > worst {
-			worst = r.Status
-		}
-		w := r.Weight
-		if w <= 0 {
-			w = 1
-		}
-		maxScore += w
-		switch r.Status {
-		case checks.Pass:
-			score += w
-		case checks.Warn:
-			score += (w + 1) / 2
-		}
-	}
-	return worst.String(), score, maxScore
+	st, score, maxScore := checks.Aggregate(rs)
+	return st.String(), score, maxScore
 }
 
 func (m *Model) startChecks(stepID string) tea.Cmd {

@@ -644,3 +644,21 @@ func TestCleanupOnTheSandboxListsLeftovers(t *testing.T) {
 		t.Errorf("cleanup ran %d times", runs)
 	}
 }
+
+// The tutor writes the same step record `slab check` writes: an errored
+// check counts neither for nor against (README, checks.Aggregate).
+func TestTutorScoreLeavesErrorsOutOfTheMaximum(t *testing.T) {
+	rs := []checks.Result{
+		{CheckID: "a", Status: checks.Pass, Weight: 2},
+		{CheckID: "b", Status: checks.Warn, Weight: 3},
+		{CheckID: "c", Status: checks.Error, Weight: 5},
+	}
+	status, score, maxScore := aggregate(rs)
+	if status != "error" || score != 2+2 || maxScore != 5 {
+		t.Errorf("got %s %d/%d, want error 4/5", status, score, maxScore)
+	}
+	st, s2, m2 := checks.Aggregate(rs)
+	if st.String() != status || s2 != score || m2 != maxScore {
+		t.Errorf("tutor %s %d/%d, checks %s %d/%d", status, score, maxScore, st, s2, m2)
+	}
+}
