@@ -180,6 +180,9 @@ func checkRuntime(ctx context.Context, r *run, step string) Result {
 		return warn("runtime "+quote(rt)+" is not in slab's runtime table", "the lab uses provided.al2023 (Go) or nodejs22.x", ev)
 	}
 	dates := runtimeDates(st, now)
+	if st.Phase != runtimes.Supported {
+		ev += "; dates from " + st.Source
+	}
 	fix := hint(fmt.Sprintf("move to provided.al2023 (the Go build) or nodejs22.x with SDK v3 code: `aws lambda update-function-configuration --function-name %s --runtime nodejs22.x --handler index.handler`, then deploy the v3 code", name), see(tsRuntime))
 	switch st.Phase {
 	case runtimes.Supported:

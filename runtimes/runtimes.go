@@ -109,6 +109,19 @@ const (
 	// AWS's lambda-runtimes page as published in late 2025, for the days
 	// nodejs18.x blocked create (2026-02-03) and update (2026-03-09).
 	srcAWS2025 = "docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html, late 2025"
+	// cfn-lint's LmbdRuntimeLifecycle.json, which mirrors the "Deprecated
+	// runtimes" table of AWS's lambda-runtimes page (deprecation, block
+	// function create, block function update) for every runtime family,
+	// including the ones whose updates were extended to 2025-11-01.
+	srcCfnLintData = "aws-cloudformation/cfn-lint src/cfnlint/data/AdditionalSpecs/LmbdRuntimeLifecycle.json at 81cb349"
+	// re:Post "The runtime parameter of nodejs14.x is no longer supported":
+	// creation of nodejs14.x functions was first blocked 2024-01-09; the
+	// table above carries the later, extended dates.
+	srcRePost14 = "repost.aws QUHJZRlLlHRP25Cvw46Ge8BQ"
+	// AWS's runtime-support-policy page (2019-2021 editions): the
+	// Amazon Linux 1 runtimes retired before Lambda's current table, with
+	// "Deprecation completed" dates.
+	srcAWSPolicy = "docs.aws.amazon.com/lambda/latest/dg/runtime-support-policy.html, 2019-2021"
 )
 
 var table = []Runtime{
@@ -134,7 +147,65 @@ var table = []Runtime{
 	{ID: "ruby3.2", Name: "Ruby 3.2", OS: "Amazon Linux 2", Deprecated: date(2026, 3, 31), BlockCreate: date(2027, 2, 1), BlockUpdate: date(2027, 3, 3), Source: srcRuleSet},
 	{ID: "provided.al2023", Name: "OS-only Runtime", OS: "Amazon Linux 2023", Deprecated: date(2029, 6, 30), BlockUpdate: date(2029, 8, 31), Source: srcEOL},
 	{ID: "provided.al2", Name: "OS-only Runtime", OS: "Amazon Linux 2", Deprecated: date(2026, 7, 31), BlockCreate: date(2027, 2, 1), BlockUpdate: date(2027, 3, 3), Source: srcRuleSet},
+
+	// Lambda's deprecated runtimes: every family, all blocked by now. They
+	// are still values of the API's Runtime enum (except dotnet7), so
+	// Lambda refuses them with InvalidParameterValueException, not with
+	// the enum's ValidationException.
+	{ID: "nodejs16.x", Name: "Node.js 16", OS: "Amazon Linux 2", Deprecated: date(2024, 6, 12), BlockCreate: date(2025, 10, 1), BlockUpdate: date(2025, 11, 1), Source: srcCfnLintData},
+	{ID: "nodejs14.x", Name: "Node.js 14", OS: "Amazon Linux 2", Deprecated: date(2023, 12, 4), BlockCreate: date(2024, 7, 9), BlockUpdate: date(2025, 11, 1), Source: srcCfnLintData + "; " + srcRePost14},
+	{ID: "nodejs12.x", Name: "Node.js 12", OS: "Amazon Linux 2", Deprecated: date(2023, 3, 31), BlockCreate: date(2023, 3, 31), BlockUpdate: date(2023, 4, 30), Source: srcCfnLintData},
+	{ID: "nodejs10.x", Name: "Node.js 10", OS: "Amazon Linux 2", Deprecated: date(2021, 7, 30), BlockCreate: date(2021, 7, 30), BlockUpdate: date(2022, 2, 14), Source: srcCfnLintData},
+	{ID: "nodejs8.10", Name: "Node.js 8.10", OS: "Amazon Linux", Deprecated: date(2020, 3, 6), BlockCreate: date(2020, 3, 6), BlockUpdate: date(2020, 3, 6), Source: srcCfnLintData + "; " + srcAWSPolicy},
+	{ID: "nodejs6.10", Name: "Node.js 6.10", OS: "Amazon Linux", Deprecated: date(2019, 8, 12), BlockCreate: date(2019, 8, 12), BlockUpdate: date(2019, 8, 12), Source: srcCfnLintData + "; " + srcAWSPolicy},
+	{ID: "nodejs4.3-edge", Name: "Node.js 4.3 edge", OS: "Amazon Linux", Deprecated: date(2019, 4, 30), BlockCreate: date(2019, 4, 30), BlockUpdate: date(2019, 4, 30), Source: srcAWSPolicy},
+	{ID: "nodejs4.3", Name: "Node.js 4.3", OS: "Amazon Linux", Deprecated: date(2020, 3, 5), BlockCreate: date(2020, 3, 5), BlockUpdate: date(2020, 3, 5), Source: srcCfnLintData + "; " + srcAWSPolicy},
+	{ID: "nodejs", Name: "Node.js 0.10", OS: "Amazon Linux", Deprecated: date(2016, 10, 31), BlockCreate: date(2016, 10, 31), BlockUpdate: date(2016, 10, 31), Source: srcCfnLintData + "; " + srcAWSPolicy},
+	{ID: "python3.8", Name: "Python 3.8", OS: "Amazon Linux 2", Deprecated: date(2024, 10, 14), BlockCreate: date(2025, 10, 1), BlockUpdate: date(2025, 11, 1), Source: srcCfnLintData},
+	{ID: "python3.7", Name: "Python 3.7", OS: "Amazon Linux", Deprecated: date(2023, 12, 4), BlockCreate: date(2024, 1, 9), BlockUpdate: date(2025, 11, 1), Source: srcCfnLintData},
+	{ID: "python3.6", Name: "Python 3.6", OS: "Amazon Linux", Deprecated: date(2022, 7, 18), BlockCreate: date(2022, 7, 18), BlockUpdate: date(2022, 8, 29), Source: srcCfnLintData},
+	{ID: "python2.7", Name: "Python 2.7", OS: "Amazon Linux", Deprecated: date(2021, 7, 15), BlockCreate: date(2021, 7, 15), BlockUpdate: date(2022, 5, 30), Source: srcCfnLintData},
+	{ID: "java8", Name: "Java 8", OS: "Amazon Linux", Deprecated: date(2024, 1, 8), BlockCreate: date(2024, 2, 8), BlockUpdate: date(2025, 11, 1), Source: srcCfnLintData},
+	{ID: "dotnet7", Name: ".NET 7 (container only)", OS: "Amazon Linux 2", Deprecated: date(2024, 5, 14), BlockCreate: date(2024, 5, 14), BlockUpdate: date(2024, 5, 14), Source: srcCfnLintData},
+	{ID: "dotnet6", Name: ".NET 6", OS: "Amazon Linux 2", Deprecated: date(2024, 11, 12), BlockCreate: date(2025, 10, 1), BlockUpdate: date(2025, 11, 1), Source: srcCfnLintData},
+	{ID: "dotnetcore3.1", Name: ".NET Core 3.1", OS: "Amazon Linux 2", Deprecated: date(2023, 4, 3), BlockCreate: date(2023, 4, 3), BlockUpdate: date(2023, 5, 3), Source: srcCfnLintData},
+	{ID: "dotnetcore2.1", Name: ".NET Core 2.1", OS: "Amazon Linux", Deprecated: date(2022, 1, 5), BlockCreate: date(2022, 1, 5), BlockUpdate: date(2022, 4, 13), Source: srcCfnLintData},
+	{ID: "dotnetcore2.0", Name: ".NET Core 2.0", OS: "Amazon Linux", Deprecated: date(2019, 5, 30), BlockCreate: date(2019, 5, 30), BlockUpdate: date(2019, 5, 30), Source: srcCfnLintData + "; " + srcAWSPolicy},
+	{ID: "dotnetcore1.0", Name: ".NET Core 1.0", OS: "Amazon Linux", Deprecated: date(2019, 6, 27), BlockCreate: date(2019, 7, 30), BlockUpdate: date(2019, 7, 30), Source: srcCfnLintData + "; " + srcAWSPolicy},
+	{ID: "ruby2.7", Name: "Ruby 2.7", OS: "Amazon Linux 2", Deprecated: date(2023, 12, 7), BlockCreate: date(2024, 1, 9), BlockUpdate: date(2025, 11, 1), Source: srcCfnLintData},
+	{ID: "ruby2.5", Name: "Ruby 2.5", OS: "Amazon Linux", Deprecated: date(2021, 7, 30), BlockCreate: date(2021, 7, 30), BlockUpdate: date(2022, 3, 31), Source: srcCfnLintData},
+	{ID: "go1.x", Name: "Go 1.x", OS: "Amazon Linux", Deprecated: date(2024, 1, 8), BlockCreate: date(2024, 2, 8), BlockUpdate: date(2025, 11, 1), Source: srcCfnLintData},
+	{ID: "provided", Name: "Custom Runtime", OS: "Amazon Linux", Deprecated: date(2024, 1, 8), BlockCreate: date(2024, 2, 8), BlockUpdate: date(2025, 11, 1), Source: srcCfnLintData},
 }
+
+// enum is the Lambda API's Runtime enum (the service model behind
+// aws-sdk-go-v2/service/lambda v1.114.4). CreateFunction and
+// UpdateFunctionConfiguration refuse any other value with a
+// ValidationException before looking at dates; values in it that the
+// table does not date (runtimes newer than the table) are accepted.
+var enum = []string{
+	"nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",
+	"nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x", "java8", "java8.al2", "java11", "java17", "java21",
+	"java25", "python2.7", "python3.6", "python3.7", "python3.8", "python3.9", "python3.10", "python3.11",
+	"python3.12", "python3.13", "python3.14", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
+	"dotnet6", "dotnet8", "dotnet10", "nodejs4.3-edge", "go1.x", "ruby2.5", "ruby2.7", "ruby3.2", "ruby3.3",
+	"ruby3.4", "ruby4.0", "provided", "provided.al2", "provided.al2023", "nodejs26.x", "python3.15",
+	"java8.al2023", "java11.al2023", "java17.al2023",
+}
+
+// InEnum reports whether id is a value of the API's Runtime enum.
+func InEnum(id string) bool {
+	for _, e := range enum {
+		if e == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Enum returns the API's Runtime enum in the model's order, as Lambda's
+// ValidationException lists it.
+func Enum() []string { return append([]string(nil), enum...) }
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 

@@ -104,3 +104,35 @@ func TestBlockedMessage(t *testing.T) {
 		t.Fatal("out-of-range phase should print as unknown")
 	}
 }
+
+// Every family's retired runtimes are in the table with all three dates
+// and a source, and every one is blocked today.
+func TestRetiredRuntimesOfEveryFamily(t *testing.T) {
+	retired := []string{"nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",
+		"python2.7", "python3.6", "python3.7", "python3.8", "java8", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1",
+		"dotnet6", "dotnet7", "ruby2.5", "ruby2.7", "go1.x", "provided"}
+	for _, id := range retired {
+		st, ok := StatusAt(id, AsOf)
+		if !ok {
+			t.Errorf("%s: not in the table", id)
+			continue
+		}
+		if st.Deprecated.IsZero() || st.BlockCreate.IsZero() || st.BlockUpdate.IsZero() || st.Source == "" {
+			t.Errorf("%s: incomplete row %+v", id, st.Runtime)
+		}
+		if st.Phase != UpdateBlocked {
+			t.Errorf("%s: phase %v today, want update blocked", id, st.Phase)
+		}
+		if st.BlockUpdate.Before(st.BlockCreate) {
+			t.Errorf("%s: updates blocked before creation", id)
+		}
+	}
+	// Every dated runtime but the container-only dotnet7 is a value of the
+	// API's enum, which is what makes Lambda answer it with the
+	// deprecation message rather than a ValidationException.
+	for _, r := range All() {
+		if InEnum(r.ID) == (r.ID == "dotnet7") {
+			t.Errorf("%s: InEnum %v", r.ID, InEnum(r.ID))
+		}
+	}
+}

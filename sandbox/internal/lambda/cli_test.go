@@ -68,7 +68,12 @@ func TestAWSCLI(t *testing.T) {
 	}
 	out, err = aws("lambda", "create-function", "--function-name", "old-node", "--runtime", "nodejs16.x", "--role", roleArn,
 		"--handler", "index.handler", "--zip-file", "fileb://function.zip")
+	if err == nil || !strings.Contains(out, "An error occurred (InvalidParameterValueException) when calling the CreateFunction operation: The runtime parameter of nodejs16.x is no longer supported") {
+		t.Fatalf("retired runtime: %v %s", err, out)
+	}
+	out, err = aws("lambda", "create-function", "--function-name", "old-node", "--runtime", "nodejs99.x", "--role", roleArn,
+		"--handler", "index.handler", "--zip-file", "fileb://function.zip")
 	if err == nil || !strings.Contains(out, "ValidationException") {
-		t.Fatalf("unknown runtime: %v %s", err, out)
+		t.Fatalf("runtime outside the enum: %v %s", err, out)
 	}
 }

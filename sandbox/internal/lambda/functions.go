@@ -279,14 +279,16 @@ func validateLimits(timeout, memory *int) error {
 	return nil
 }
 
-// checkRuntime applies the dated runtime table: unknown identifiers fail
-// the API's enum, blocked ones get Lambda's deprecation message.
+// checkRuntime answers as Lambda does: a value outside the API's Runtime
+// enum fails validation; a value in it that the dated table says is
+// blocked gets Lambda's deprecation message (InvalidParameterValue); a
+// value the table does not date yet is accepted.
 func (s *Service) checkRuntime(rt string, creating bool) error {
-	st, ok := runtimes.StatusAt(rt, s.c.RuntimesDay())
-	if !ok {
-		return validation("1 validation error detected: Value '%s' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [%s]", rt, strings.Join(runtimes.IDs(), ", "))
+	if !runtimes.InEnum(rt) {
+		return validation("1 validation error detected: Value '%s' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [%s]", rt, strings.Join(runtimes.Enum(), ", "))
 	}
-	if (creating && !st.CanCreate()) || (!creating && !st.CanUpdate()) {
+	st, ok := runtimes.StatusAt(rt, s.c.RuntimesDay())
+	if ok && ((creating && !st.CanCreate()) || (!creating && !st.CanUpdate())) {
 		return invalidParam("%s", runtimes.BlockedMessage(rt))
 	}
 	return nil

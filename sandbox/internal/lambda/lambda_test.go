@@ -941,3 +941,34 @@ func TestStateSurvivesRestart(t *testing.T) {
 		return nil
 	})
 }
+
+// Every runtime Lambda has retired, in every family, is still a value of
+// the API's enum: Lambda answers it with the deprecation message, never
+// with the enum's ValidationException. Only values outside the enum get
+// that.
+func TestEveryRetiredRuntimeAnswersAsLambda(t *testing.T) {
+	fx := start(t, newClock())
+	retired := []types.Runtime{
+		types.RuntimeNodejs, types.RuntimeNodejs43, types.RuntimeNodejs43edge, types.RuntimeNodejs610, types.RuntimeNodejs810,
+		types.RuntimeNodejs10x, types.RuntimeNodejs12x, types.RuntimeNodejs14x, types.RuntimeNodejs16x,
+		types.RuntimePython27, types.RuntimePython36, types.RuntimePython37, types.RuntimePython38,
+		types.RuntimeJava8, types.RuntimeDotnetcore10, types.RuntimeDotnetcore20, types.RuntimeDotnetcore21,
+		types.RuntimeDotnetcore31, types.RuntimeDotnet6, types.RuntimeRuby25, types.RuntimeRuby27,
+		types.RuntimeGo1x, types.RuntimeProvided,
+	}
+	for i, rt := range retired {
+		_, err := fx.cli.CreateFunction(ctx, &lam.CreateFunctionInput{FunctionName: aws.String(fmt.Sprintf("old%d", i)), Runtime: rt, Role: aws.String(roleArn), Handler: aws.String("index.handler"), Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"a": "b"})}})
+		var ipv *types.InvalidParameterValueException
+		want := "The runtime parameter of " + string(rt) + " is no longer supported for creating or updating AWS Lambda functions"
+		if !errors.As(err, &ipv) || !strings.HasPrefix(ipv.ErrorMessage(), want) {
+			t.Errorf("%s: want InvalidParameterValueException %q, got %v", rt, want, err)
+		}
+	}
+	for _, rt := range []types.Runtime{"nodejs99.x", "dotnet7", "python3"} {
+		_, err := fx.cli.CreateFunction(ctx, &lam.CreateFunctionInput{FunctionName: aws.String("bad"), Runtime: rt, Role: aws.String(roleArn), Handler: aws.String("index.handler"), Code: &types.FunctionCode{ZipFile: zipOf(t, map[string]string{"a": "b"})}})
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" || !strings.Contains(err.Error(), "Value '"+string(rt)+"' at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs, nodejs4.3,") {
+			t.Errorf("%s: want the enum's ValidationException, got %v", rt, err)
+		}
+	}
+}
