@@ -400,7 +400,10 @@ func stringsMatch(raw json.RawMessage, fn func(string) bool) bool {
 func checkZip(b []byte) (string, error) {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		return "", invalidParam("Could not unzip uploaded file. Please check your file, then try to upload again.")
+		return "", invalidParam(msgBadZip)
+	}
+	if err := CheckLinks(zr); err != nil {
+		return "", invalidParam(msgBadZip)
 	}
 	var total uint64
 	for _, f := range zr.File {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -150,6 +151,26 @@ func zipOf(t *testing.T, files map[string]string) []byte {
 	return b.Bytes()
 }
 
+// zipWithLink is a package whose "escape" entry is a link to target, and a
+// file written beneath it.
+func zipWithLink(t *testing.T, target string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: "escape"}
+	h.SetMode(os.ModeSymlink | 0o777)
+	w, _ := zw.CreateHeader(h)
+	w.Write([]byte(target))
+	w, _ = zw.Create("escape/pwned")
+	w.Write([]byte("x"))
+	w, _ = zw.Create("index.js")
+	w.Write([]byte("exports.handler = async () => 1;"))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func createInput(name string, zip []byte) *lam.CreateFunctionInput {
 	return &lam.CreateFunctionInput{
 		FunctionName: aws.String(name), Runtime: types.RuntimeNodejs22x, Role: aws.String(roleArn),
@@ -280,6 +301,12 @@ func TestCreateFunctionErrors(t *testing.T) {
 	}
 	check("badzip", func(in *lam.CreateFunctionInput) { in.Code.ZipFile = []byte("not a zip") },
 		"Could not unzip uploaded file. Please check your file, then try to upload again.")
+	// A link leading out of the package, absolute or relative, makes it a
+	// zip Lambda will not unpack.
+	for i, target := range []string{"/etc", "../../x", `C:\Windows`} {
+		check(fmt.Sprintf("link%d", i), func(in *lam.CreateFunctionInput) { in.Code.ZipFile = zipWithLink(t, target) },
+			"Could not unzip uploaded file. Please check your file, then try to upload again.")
+	}
 	check("norole", func(in *lam.CreateFunctionInput) { in.Role = aws.String("arn:aws:iam::000000000000:role/missing") },
 		"The role defined for the function cannot be assumed by Lambda.")
 	check("ec2role", func(in *lam.CreateFunctionInput) { in.Role = aws.String("arn:aws:iam::000000000000:role/ec2-role") },

@@ -396,15 +396,22 @@ func (r *Runtime) unzip(c *codeDir, zipBytes []byte) error {
 
 // extract unzips into dir, keeping the files' permissions (Lambda runs a
 // bootstrap only if the zip marks it executable) and refusing entries that
-// would land outside dir.
+// would land outside dir. A package whose links lead outside it is refused
+// whole (lambda.CheckLinks; CreateFunction refuses it too, this guards
+// packages stored before that check). Links are made last, and never under
+// another link, so no entry is ever written through one.
 func extract(zipBytes []byte, dir string) error {
 	zr, err := zip.NewReader(bytes.NewReader(zipBytes), int64(len(zipBytes)))
 	if err != nil {
 		return err
 	}
+	if err := lambda.CheckLinks(zr); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	var links []*zip.File
 	for _, f := range zr.File {
 		name := filepath.FromSlash(strings.TrimLeft(f.Name, "/"))
 		if name == "" || !filepath.IsLocal(name) {
@@ -413,13 +420,11 @@ func extract(zipBytes []byte, dir string) error {
 		target := filepath.Join(dir, name)
 		mode := f.Mode()
 		switch {
+		case mode&os.ModeSymlink != 0:
+			links = append(links, f)
+			continue
 		case mode.IsDir() || strings.HasSuffix(f.Name, "/"):
 			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-			continue
-		case mode&os.ModeSymlink != 0:
-			if err := extractSymlink(f, dir, target); err != nil {
 				return err
 			}
 			continue
@@ -432,6 +437,12 @@ func extract(zipBytes []byte, dir string) error {
 			perm = 0o644
 		}
 		if err := writeEntry(f, target, perm|0o400); err != nil {
+			return err
+		}
+	}
+	for _, f := range links {
+		name := filepath.FromSlash(strings.TrimLeft(f.Name, "/"))
+		if err := extractSymlink(f, dir, filepath.Join(dir, name)); err != nil {
 			return err
 		}
 	}
@@ -459,8 +470,9 @@ func writeEntry(f *zip.File, target string, perm os.FileMode) error {
 	return os.Chmod(target, perm)
 }
 
-// extractSymlink recreates a link (node_modules/.bin has them) when it
-// points inside the package.
+// extractSymlink recreates a link (node_modules/.bin has them). Its target
+// stays inside the package (CheckLinks), and it is not made beneath another
+// link, which could have taken it elsewhere.
 func extractSymlink(f *zip.File, dir, target string) error {
 	rc, err := f.Open()
 	if err != nil {
@@ -471,10 +483,19 @@ func extractSymlink(f *zip.File, dir, target string) error {
 	if err != nil {
 		return err
 	}
-	dest := filepath.Join(filepath.Dir(target), filepath.FromSlash(string(link)))
-	rel, err := filepath.Rel(dir, dest)
-	if err != nil || !filepath.IsLocal(rel) {
-		return nil
+	rel, err := filepath.Rel(dir, filepath.Dir(target))
+	if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return lambda.ErrZipEscapes
+	}
+	p := dir
+	for _, c := range strings.Split(rel, string(filepath.Separator)) {
+		if c == "." {
+			continue
+		}
+		p = filepath.Join(p, c)
+		if fi, err := os.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("%s: %w", f.Name, lambda.ErrZipEscapes)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return err
