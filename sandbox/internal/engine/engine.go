@@ -113,7 +113,7 @@ func New(c *core.Core, services []core.Service, o Options) *Engine {
 	e.metrics = newSNSMetrics()
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	if e.lm != nil {
-		c.SetHook(s3.HookValidateDestinations, e.validateS3Destinations)
+		c.SetHook(s3.HookValidateDestinations, s3.ValidateDestinations(e.validateS3Destinations))
 	}
 	if e.s3 != nil {
 		c.SetHook(s3.HookEvents, e.onS3Event)

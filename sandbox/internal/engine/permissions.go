@@ -33,6 +33,9 @@ func allows(doc string, req policy.Request) bool {
 	if strings.TrimSpace(doc) == "" {
 		return false
 	}
+	if testHookEvaluate != nil {
+		testHookEvaluate()
+	}
 	d, err := policy.Parse(doc)
 	if err != nil {
 		return false
@@ -40,43 +43,62 @@ func allows(doc string, req policy.Request) bool {
 	return policy.EvaluateResource(req, d).Allowed()
 }
 
-// functionFor resolves the function a delivery targets and checks that its
-// resource-based policy lets service invoke it on behalf of sourceArn. The
-// reason explains a refusal for the delivery log.
-func (e *Engine) functionFor(tx *core.Tx, scope core.Scope, fn, service, sourceArn, sourceAccount string) (lambda.FunctionConfig, string, bool) {
+// testHookEvaluate, when a test sets it, runs before each evaluation of a
+// stored resource policy.
+var testHookEvaluate func()
+
+// grant is a resource-policy check read inside a transaction and evaluated
+// after it: a policy is a student's document of up to megabytes, and
+// evaluating it while holding the store would stall every account's calls.
+type grant struct {
+	doc     string
+	req     policy.Request
+	refusal string // the reason when the policy says no
+}
+
+// check evaluates the policy; outside any transaction.
+func (g grant) check() (reason string, ok bool) {
+	if allows(g.doc, g.req) {
+		return "", true
+	}
+	return g.refusal, false
+}
+
+// functionFor resolves the function a delivery targets and reads its
+// resource-based policy, to be checked (grant.check, after the transaction)
+// for letting service invoke it on behalf of sourceArn. The reason explains
+// a function that does not exist.
+func (e *Engine) functionFor(tx *core.Tx, scope core.Scope, fn, service, sourceArn, sourceAccount string) (lambda.FunctionConfig, grant, string, bool) {
 	if e.lm == nil {
-		return lambda.FunctionConfig{}, "the sandbox has no Lambda service", false
+		return lambda.FunctionConfig{}, grant{}, "the sandbox has no Lambda service", false
 	}
 	f, ok := e.lm.Function(tx, scope, fn)
 	if !ok {
-		return lambda.FunctionConfig{}, fmt.Sprintf("function %s does not exist", fn), false
+		return lambda.FunctionConfig{}, grant{}, fmt.Sprintf("function %s does not exist", fn), false
 	}
 	doc, _ := e.lm.Policy(tx, f.Arn)
-	if !allows(doc, serviceRequest(service, "lambda:InvokeFunction", f.Arn, sourceArn, sourceAccount)) {
-		return f, fmt.Sprintf("the resource-based policy of %s does not allow %s to call lambda:InvokeFunction with aws:SourceArn %s (aws lambda add-permission --principal %s --source-arn %s)",
-			f.Name, service, sourceArn, service, sourceArn), false
-	}
-	return f, "", true
+	return f, grant{doc: doc, req: serviceRequest(service, "lambda:InvokeFunction", f.Arn, sourceArn, sourceAccount),
+		refusal: fmt.Sprintf("the resource-based policy of %s does not allow %s to call lambda:InvokeFunction with aws:SourceArn %s (aws lambda add-permission --principal %s --source-arn %s)",
+			f.Name, service, sourceArn, service, sourceArn)}, "", true
 }
 
-// queueFor resolves a destination queue and checks that its policy lets
-// service send to it on behalf of sourceArn. Queues without a policy accept
-// nothing from a service, even in the owner's account, as on AWS.
-func (e *Engine) queueFor(tx *core.Tx, queueArn, service, sourceArn, sourceAccount string) (core.QueueInfo, string, bool) {
+// queueFor resolves a destination queue and reads its policy, to be checked
+// (grant.check, after the transaction) for letting service send to it on
+// behalf of sourceArn. Queues without a policy accept nothing from a
+// service, even in the owner's account, as on AWS.
+func (e *Engine) queueFor(tx *core.Tx, queueArn, service, sourceArn, sourceAccount string) (core.QueueInfo, grant, string, bool) {
 	if e.sq == nil {
-		return core.QueueInfo{}, "the sandbox has no SQS service", false
+		return core.QueueInfo{}, grant{}, "the sandbox has no SQS service", false
 	}
 	q, ok := e.sq.QueueByARN(tx, queueArn)
 	if !ok {
-		return core.QueueInfo{}, fmt.Sprintf("queue %s does not exist", queueArn), false
+		return core.QueueInfo{}, grant{}, fmt.Sprintf("queue %s does not exist", queueArn), false
 	}
 	if q.Policy == "" {
-		return q, fmt.Sprintf("queue %s has no access policy, so %s may not send to it", q.Name, service), false
+		return q, grant{}, fmt.Sprintf("queue %s has no access policy, so %s may not send to it", q.Name, service), false
 	}
-	if !allows(q.Policy, serviceRequest(service, "sqs:SendMessage", q.Arn, sourceArn, sourceAccount)) {
-		return q, fmt.Sprintf("the access policy of queue %s does not allow %s to call sqs:SendMessage with aws:SourceArn %s", q.Name, service, sourceArn), false
-	}
-	return q, "", true
+	return q, grant{doc: q.Policy, req: serviceRequest(service, "sqs:SendMessage", q.Arn, sourceArn, sourceAccount),
+		refusal: fmt.Sprintf("the access policy of queue %s does not allow %s to call sqs:SendMessage with aws:SourceArn %s", q.Name, service, sourceArn)}, "", true
 }
 
 // arnAccount and arnRegion read fields of an ARN ("" when absent).

@@ -14,25 +14,41 @@ import (
 )
 
 // validateS3Destinations is the "s3.validate-destinations" hook, called by
-// PutBucketNotificationConfiguration inside its transaction: S3 refuses a
+// PutBucketNotificationConfiguration in a read transaction: S3 refuses a
 // Lambda destination it could not invoke, whether the function is missing
 // or its policy does not let s3.amazonaws.com invoke it for this bucket,
-// with one ArgumentName/ArgumentValue pair per refused destination.
-func (e *Engine) validateS3Destinations(tx *core.Tx, scope core.Scope, bucket string, lambdaArns []string) error {
-	fields := map[string]string{}
-	n := 0
+// with one ArgumentName/ArgumentValue pair per refused destination. It
+// returns the check, which the caller runs after the transaction, since it
+// evaluates the functions' policies.
+func (e *Engine) validateS3Destinations(tx *core.Tx, scope core.Scope, bucket string, lambdaArns []string) func() error {
+	type dest struct {
+		arn   string
+		found bool
+		grant grant
+	}
+	dests := make([]dest, 0, len(lambdaArns))
 	for _, arn := range lambdaArns {
-		if _, _, ok := e.functionFor(tx, scopeOf(arn, scope), arn, principalS3, bucketARN(bucket), scope.Account); ok {
-			continue
+		_, g, _, ok := e.functionFor(tx, scopeOf(arn, scope), arn, principalS3, bucketARN(bucket), scope.Account)
+		dests = append(dests, dest{arn: arn, found: ok, grant: g})
+	}
+	return func() error {
+		fields := map[string]string{}
+		n := 0
+		for _, d := range dests {
+			if d.found {
+				if _, ok := d.grant.check(); ok {
+					continue
+				}
+			}
+			n++
+			fields[fmt.Sprintf("ArgumentName%d", n)] = d.arn + ", null"
+			fields[fmt.Sprintf("ArgumentValue%d", n)] = "Not authorized to invoke function [" + d.arn + "]"
 		}
-		n++
-		fields[fmt.Sprintf("ArgumentName%d", n)] = arn + ", null"
-		fields[fmt.Sprintf("ArgumentValue%d", n)] = "Not authorized to invoke function [" + arn + "]"
+		if n == 0 {
+			return nil
+		}
+		return &core.Error{Code: "InvalidArgument", Message: "Unable to validate the following destination configurations", Fields: fields}
 	}
-	if n == 0 {
-		return nil
-	}
-	return &core.Error{Code: "InvalidArgument", Message: "Unable to validate the following destination configurations", Fields: fields}
 }
 
 func bucketARN(bucket string) string { return "arn:aws:s3:::" + bucket }
@@ -49,6 +65,7 @@ type s3Delivery struct {
 	fn     string // resolved function ARN
 	queue  string // resolved queue ARN
 	reason string
+	grant  grant
 }
 
 // deliverS3 matches the event against the bucket's notification
@@ -67,14 +84,14 @@ func (e *Engine) deliverS3(ctx context.Context, ev s3.Event) {
 			d := s3Delivery{target: t, scope: scopeOf(t.Arn, ev.Scope)}
 			switch t.Kind {
 			case s3.KindLambda:
-				if f, reason, ok := e.functionFor(tx, d.scope, t.Arn, principalS3, bucketARN(ev.Bucket), ev.Scope.Account); ok {
-					d.fn = f.Arn
+				if f, g, reason, ok := e.functionFor(tx, d.scope, t.Arn, principalS3, bucketARN(ev.Bucket), ev.Scope.Account); ok {
+					d.fn, d.grant = f.Arn, g
 				} else {
 					d.reason = reason
 				}
 			case s3.KindQueue:
-				if q, reason, ok := e.queueFor(tx, t.Arn, principalS3, bucketARN(ev.Bucket), ev.Scope.Account); ok {
-					d.queue = q.Arn
+				if q, g, reason, ok := e.queueFor(tx, t.Arn, principalS3, bucketARN(ev.Bucket), ev.Scope.Account); ok {
+					d.queue, d.grant = q.Arn, g
 				} else {
 					d.reason = reason
 				}
@@ -85,6 +102,13 @@ func (e *Engine) deliverS3(ctx context.Context, ev s3.Event) {
 		}
 		return nil
 	})
+	for i := range plan {
+		if d := &plan[i]; d.fn != "" || d.queue != "" {
+			if reason, ok := d.grant.check(); !ok {
+				d.reason, d.fn, d.queue = reason, "", ""
+			}
+		}
+	}
 	for _, d := range plan {
 		rec := Delivery{Source: "s3", From: bucketARN(ev.Bucket), To: d.target.Arn, Detail: ev.Name + " " + ev.Key}
 		body, _ := json.Marshal(map[string][]s3Record{"Records": {e.s3Record(ev, d.target.ConfigurationID)}})

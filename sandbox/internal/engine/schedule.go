@@ -190,6 +190,7 @@ func (e *Engine) fireRule(ctx context.Context, rule events.Rule) FireResult {
 		fn     string
 		queue  string
 		reason string
+		grant  grant
 	}
 	var plans []plan
 	_ = e.c.Store.View(func(tx *core.Tx) error {
@@ -197,14 +198,14 @@ func (e *Engine) fireRule(ctx context.Context, rule events.Rule) FireResult {
 			p := plan{t: t, scope: scopeOf(t.Arn, rule.Scope())}
 			switch arnService(t.Arn) {
 			case "lambda":
-				if f, reason, ok := e.functionFor(tx, p.scope, t.Arn, principalEvents, rule.Arn, rule.Account); ok {
-					p.fn = f.Arn
+				if f, g, reason, ok := e.functionFor(tx, p.scope, t.Arn, principalEvents, rule.Arn, rule.Account); ok {
+					p.fn, p.grant = f.Arn, g
 				} else {
 					p.reason = reason
 				}
 			case "sqs":
-				if q, reason, ok := e.queueFor(tx, t.Arn, principalEvents, rule.Arn, rule.Account); ok {
-					p.queue = q.Arn
+				if q, g, reason, ok := e.queueFor(tx, t.Arn, principalEvents, rule.Arn, rule.Account); ok {
+					p.queue, p.grant = q.Arn, g
 				} else {
 					p.reason = reason
 				}
@@ -215,6 +216,13 @@ func (e *Engine) fireRule(ctx context.Context, rule events.Rule) FireResult {
 		}
 		return nil
 	})
+	for i := range plans {
+		if p := &plans[i]; p.fn != "" || p.queue != "" {
+			if reason, ok := p.grant.check(); !ok {
+				p.reason, p.fn, p.queue = reason, "", ""
+			}
+		}
+	}
 	for _, p := range plans {
 		tr := TargetResult{ID: p.t.ID, Arn: p.t.Arn, Reason: p.reason}
 		rec := Delivery{Source: "events", From: rule.Arn, To: p.t.Arn, Detail: ev.ID}

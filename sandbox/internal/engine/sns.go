@@ -33,6 +33,7 @@ type snsDelivery struct {
 	scope   core.Scope
 	reason  string
 	skip    bool // protocol the sandbox does not deliver to
+	grant   grant
 }
 
 // deliverSNS delivers one message to every confirmed subscription of its
@@ -49,21 +50,16 @@ func (e *Engine) deliverSNS(ctx context.Context, p sns.Published) {
 				continue
 			}
 			d := snsDelivery{sub: sub, message: protocolMessage(p, sub.Protocol), scope: scopeOf(sub.Endpoint, p.Scope)}
-			if sub.FilterPolicy != "" && !filterMatches(sub.FilterPolicy, sub.FilterPolicyScope, p.MessageAttributes, d.message) {
-				d.reason = "filtered"
-				plan = append(plan, d)
-				continue
-			}
 			switch sub.Protocol {
 			case "sqs":
-				if q, reason, ok := e.queueFor(tx, sub.Endpoint, principalSNS, p.TopicArn, topicAccount); ok {
-					d.queue = q.Arn
+				if q, g, reason, ok := e.queueFor(tx, sub.Endpoint, principalSNS, p.TopicArn, topicAccount); ok {
+					d.queue, d.grant = q.Arn, g
 				} else {
 					d.reason = reason
 				}
 			case "lambda":
-				if f, reason, ok := e.functionFor(tx, d.scope, sub.Endpoint, principalSNS, p.TopicArn, topicAccount); ok {
-					d.fn = f.Arn
+				if f, g, reason, ok := e.functionFor(tx, d.scope, sub.Endpoint, principalSNS, p.TopicArn, topicAccount); ok {
+					d.fn, d.grant = f.Arn, g
 				} else {
 					d.reason = reason
 				}
@@ -75,6 +71,23 @@ func (e *Engine) deliverSNS(ctx context.Context, p sns.Published) {
 		}
 		return nil
 	})
+	// Filter and access policies are the subscriber's documents: they are
+	// evaluated here, after the transaction, never inside it.
+	for i := range plan {
+		d := &plan[i]
+		if d.skip {
+			continue
+		}
+		if d.sub.FilterPolicy != "" && !filterMatches(d.sub.FilterPolicy, d.sub.FilterPolicyScope, p.MessageAttributes, d.message) {
+			d.reason, d.queue, d.fn = "filtered", "", ""
+			continue
+		}
+		if d.queue != "" || d.fn != "" {
+			if reason, ok := d.grant.check(); !ok {
+				d.reason, d.queue, d.fn = reason, "", ""
+			}
+		}
+	}
 	for _, d := range plan {
 		rec := Delivery{Source: "sns", From: p.TopicArn, To: d.sub.Endpoint, Detail: p.MessageID}
 		switch {

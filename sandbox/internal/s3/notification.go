@@ -374,15 +374,30 @@ func (c *call) putBucketNotification() {
 		return
 	}
 	skip, _ := strconv.ParseBool(c.h.Get("x-amz-skip-destination-validation"))
+	if !skip {
+		// Destinations are read in a transaction but their policies are
+		// evaluated after it, never holding the store.
+		var vet func() error
+		err := c.s.c.Store.View(func(tx *core.Tx) error {
+			b, err := c.ownedBucket(tx)
+			if err != nil {
+				return err
+			}
+			vet, err = c.s.validateDestinations(tx, b, cfg)
+			return err
+		})
+		if err == nil && vet != nil {
+			err = vet()
+		}
+		if err != nil {
+			c.fail(err)
+			return
+		}
+	}
 	err = c.s.c.Store.Update(func(tx *core.Tx) error {
 		b, err := c.ownedBucket(tx)
 		if err != nil {
 			return err
-		}
-		if !skip {
-			if err := c.s.validateDestinations(tx, b, cfg); err != nil {
-				return err
-			}
 		}
 		if len(cfg.TopicConfigurations)+len(cfg.QueueConfigurations)+len(cfg.LambdaFunctionConfigurations) == 0 && !cfg.EventBridge {
 			b.Notification = nil
@@ -403,21 +418,22 @@ func (c *call) putBucketNotification() {
 // the configuration: queues must exist (through the SQS hook), and Lambda
 // functions are vetted by the "s3.validate-destinations" hook (the Lambda
 // service checks the function exists and its resource policy lets S3
-// invoke it for this bucket). Without the hooks nothing is checked.
-func (s *Service) validateDestinations(tx *core.Tx, b Bucket, cfg NotificationConfiguration) error {
+// invoke it for this bucket). Without the hooks nothing is checked. The
+// returned check evaluates policies: run it after the transaction.
+func (s *Service) validateDestinations(tx *core.Tx, b Bucket, cfg NotificationConfiguration) (func() error, error) {
 	if view, ok := s.c.Hook(core.HookSQS).(core.SQSView); ok {
 		for _, q := range cfg.QueueConfigurations {
 			if _, found := view.QueueByARN(tx, q.Arn); !found {
-				return destinationError(q.Arn, "The destination queue does not exist")
+				return nil, destinationError(q.Arn, "The destination queue does not exist")
 			}
 		}
 	}
 	if len(cfg.LambdaFunctionConfigurations) == 0 {
-		return nil
+		return nil, nil
 	}
-	check, ok := s.c.Hook(HookValidateDestinations).(func(tx *core.Tx, scope core.Scope, bucket string, lambdaArns []string) error)
+	check, ok := s.c.Hook(HookValidateDestinations).(ValidateDestinations)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	var arns []string
 	seen := map[string]bool{}
@@ -427,10 +443,7 @@ func (s *Service) validateDestinations(tx *core.Tx, b Bucket, cfg NotificationCo
 			arns = append(arns, l.Arn)
 		}
 	}
-	if err := check(tx, b.Scope(), b.Name, arns); err != nil {
-		return err
-	}
-	return nil
+	return check(tx, b.Scope(), b.Name, arns), nil
 }
 
 func (c *call) getBucketNotification() {

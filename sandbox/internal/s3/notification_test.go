@@ -192,14 +192,16 @@ func TestNotificationDestinationHook(t *testing.T) {
 		arns   []string
 	}
 	var calls []call
-	e.Core.SetHook(s3svc.HookValidateDestinations, func(tx *core.Tx, scope core.Scope, bucket string, arns []string) error {
+	e.Core.SetHook(s3svc.HookValidateDestinations, s3svc.ValidateDestinations(func(tx *core.Tx, scope core.Scope, bucket string, arns []string) func() error {
 		calls = append(calls, call{scope, bucket, arns})
-		if strings.HasSuffix(arns[0], ":denied") {
-			return &core.Error{Code: "InvalidArgument", Message: "Unable to validate the following destination configurations",
-				Fields: map[string]string{"ArgumentName1": arns[0], "ArgumentValue1": "Not authorized to invoke function [" + arns[0] + "]"}}
+		return func() error {
+			if strings.HasSuffix(arns[0], ":denied") {
+				return &core.Error{Code: "InvalidArgument", Message: "Unable to validate the following destination configurations",
+					Fields: map[string]string{"ArgumentName1": arns[0], "ArgumentValue1": "Not authorized to invoke function [" + arns[0] + "]"}}
+			}
+			return nil
 		}
-		return nil
-	})
+	}))
 	cfg := types.LambdaFunctionConfiguration{LambdaFunctionArn: aws.String(arn), Events: []types.Event{"s3:ObjectCreated:*"}}
 	if _, err := c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("hooked"),
 		NotificationConfiguration: &types.NotificationConfiguration{LambdaFunctionConfigurations: []types.LambdaFunctionConfiguration{cfg}}}); err != nil {

@@ -41,6 +41,11 @@ const (
 	HookNotificationConfig = "s3.notification-config"
 )
 
+// ValidateDestinations is the type of the HookValidateDestinations hook: it
+// reads what it needs in tx and returns the check to run after tx ends
+// (the check evaluates stored policies, which must not hold the store).
+type ValidateDestinations func(tx *core.Tx, scope core.Scope, bucket string, lambdaArns []string) func() error
+
 // Service is the S3 emulator.
 type Service struct {
 	c        *core.Core
