@@ -59,7 +59,7 @@ func ValidBucketName(n string) bool {
 
 type createBucketConfiguration struct {
 	XMLName            xml.Name `xml:"CreateBucketConfiguration"`
-	LocationConstraint string   `xml:"LocationConstraint"`
+	LocationConstraint *string  `xml:"LocationConstraint"`
 }
 
 func (c *call) createBucket() {
@@ -75,7 +75,18 @@ func (c *call) createBucket() {
 			return
 		}
 	}
-	region, err := locationFor(c.r.Scope.Region, strings.TrimSpace(cfg.LocationConstraint))
+	constraint := ""
+	if cfg.LocationConstraint != nil {
+		constraint = strings.TrimSpace(*cfg.LocationConstraint)
+		// An empty element is not an absent one: S3 refuses
+		// `--create-bucket-configuration LocationConstraint=`, the guide's
+		// command when `aws configure get region` prints nothing.
+		if constraint == "" {
+			c.fail(&core.Error{Code: "InvalidLocationConstraint", Message: "The specified location-constraint is not valid", Fields: map[string]string{"LocationConstraint": ""}})
+			return
+		}
+	}
+	region, err := locationFor(c.r.Scope.Region, constraint)
 	if err != nil {
 		c.fail(err)
 		return
@@ -294,8 +305,10 @@ func (c *call) putBucketVersioning() {
 		c.fail(errMalformedXML())
 		return
 	}
+	mfa := ""
 	if in.MfaDelete != nil {
-		switch *in.MfaDelete {
+		mfa = *in.MfaDelete
+		switch mfa {
 		case "Disabled":
 		case "Enabled":
 			// MFA delete needs an MFA device serial and token (x-amz-mfa);
@@ -313,6 +326,9 @@ func (c *call) putBucketVersioning() {
 			return err
 		}
 		b.Versioning = *in.Status
+		if mfa != "" {
+			b.MFADelete = mfa
+		}
 		c.s.buckets.Put(tx, c.bucket, b)
 		return nil
 	})
@@ -330,11 +346,8 @@ func (c *call) getBucketVersioning() {
 		c.fail(err)
 		return
 	}
-	out := versioningConfiguration{Status: b.Versioning}
-	if b.Versioning != "" {
-		out.MfaDelete = "Disabled"
-	}
-	c.ok(out)
+	// S3 names MfaDelete only once a PutBucketVersioning has set it.
+	c.ok(versioningConfiguration{Status: b.Versioning, MfaDelete: b.MFADelete})
 }
 
 type tagging struct {

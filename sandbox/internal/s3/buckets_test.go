@@ -2,6 +2,7 @@ package s3_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,15 @@ func TestCreateBucketLocationConstraintRules(t *testing.T) {
 	var nsb *types.NoSuchBucket
 	if !errors.As(err, &nsb) {
 		wantCode(t, err, "NoSuchBucket")
+	}
+	// `--create-bucket-configuration LocationConstraint=` sends an empty
+	// element (the SDK never does): refused, and no bucket is made.
+	resp, body := e.raw(t, http.MethodPut, "/empty-constraint", nil, []byte(`<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><LocationConstraint></LocationConstraint></CreateBucketConfiguration>`))
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "<Code>InvalidLocationConstraint</Code>") {
+		t.Fatalf("empty LocationConstraint: %d %s", resp.StatusCode, body)
+	}
+	if _, err := east.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("empty-constraint")}); err == nil {
+		t.Fatal("a bucket was created for an empty LocationConstraint")
 	}
 	head, err := east.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("good-west")})
 	if err != nil || aws.ToString(head.BucketRegion) != "eu-west-1" {
@@ -261,9 +271,27 @@ func TestBucketVersioningConfiguration(t *testing.T) {
 			t.Fatal(err)
 		}
 		out, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String("ver")})
-		if err != nil || out.Status != st || out.MFADelete != types.MFADeleteStatusDisabled {
+		// Never configured: S3 leaves MfaDelete out.
+		if err != nil || out.Status != st || out.MFADelete != "" {
 			t.Fatalf("after %s: %+v %v", st, out, err)
 		}
+	}
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("ver"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled, MFADelete: types.MFADeleteDisabled}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String("ver")})
+	if err != nil || out.Status != types.BucketVersioningStatusEnabled || out.MFADelete != types.MFADeleteStatusDisabled {
+		t.Fatalf("after configuring MfaDelete: %+v %v", out, err)
+	}
+	// A later Put without MfaDelete keeps what was configured.
+	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("ver"),
+		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusSuspended}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err = c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String("ver")})
+	if err != nil || out.MFADelete != types.MFADeleteStatusDisabled {
+		t.Fatalf("after a Put without MfaDelete: %+v %v", out, err)
 	}
 	_, err = c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("ver"),
 		VersioningConfiguration: &types.VersioningConfiguration{Status: "Sometimes"}})

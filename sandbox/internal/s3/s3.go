@@ -65,7 +65,10 @@ type Bucket struct {
 	Created time.Time `json:"created"`
 	// Versioning is "" for a bucket never versioned, else "Enabled" or
 	// "Suspended" (a bucket never returns to unversioned).
-	Versioning   string                     `json:"versioning,omitempty"`
+	Versioning string `json:"versioning,omitempty"`
+	// MFADelete is "" until a PutBucketVersioning names it ("Disabled";
+	// the sandbox refuses "Enabled", having no MFA devices).
+	MFADelete    string                     `json:"mfa_delete,omitempty"`
 	Notification *NotificationConfiguration `json:"notification,omitempty"`
 	// Tags is nil when the bucket has no tag set (NoSuchTagSet).
 	Tags []Tag `json:"tags,omitempty"`
