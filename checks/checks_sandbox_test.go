@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,8 @@ type variant struct {
 	status  checks.Status
 	summary string // must appear in the summary
 	hint    string // must appear in the hint ("" = not asserted)
+	// evidence must each appear in one evidence line ("" = not asserted).
+	evidence []string
 }
 
 var hintLink = regexp.MustCompile("`slab show troubleshooting` → ([a-z0-9-]+)")
@@ -43,6 +46,12 @@ var hintLink = regexp.MustCompile("`slab show troubleshooting` → ([a-z0-9-]+)"
 // assertResult checks status, summary and hint, and that every
 // troubleshooting link names a real section.
 func assertResult(t *testing.T, v variant, got checks.Result) {
+	t.Helper()
+	for _, want := range v.evidence {
+		if !slices.ContainsFunc(got.Evidence, func(e string) bool { return strings.Contains(e, want) }) {
+			t.Errorf("%s: no evidence line with %q: %q", v.check, want, got.Evidence)
+		}
+	}
 	t.Helper()
 	if got.Status != v.status || !strings.Contains(got.Summary, v.summary) || (v.hint != "" && !strings.Contains(got.Hint, v.hint)) {
 		t.Errorf("%s: want %s %q (hint %q), got:\n%s", v.check, v.status, v.summary, v.hint, dump(got))
@@ -634,12 +643,26 @@ func endToEndVariants() []variant {
 			}},
 		{name: "no summaries", check: "end-to-end.summary-rows", status: checks.Fail, summary: "no summary-* row", hint: "sns-sqs-not-working", setup: emptyTable},
 		{name: "never invoked", check: "end-to-end.log-groups", status: checks.Fail, summary: "no log group", hint: "log-events-not-found",
+			evidence: []string{"logs:DescribeLogGroups: not found /aws/lambda/never-"},
 			setup: func(f *fx, b *labSetup) lab.Names {
 				return same(b, func(n *lab.Names) { n.QueueFunction = "never-" + unique() })
+			}},
+		{name: "none invoked", check: "end-to-end.log-groups", status: checks.Fail, summary: "no log group", hint: "log-events-not-found",
+			evidence: []string{"logs:DescribeLogGroups: not found /aws/lambda/none1-"},
+			setup: func(f *fx, b *labSetup) lab.Names {
+				return same(b, func(n *lab.Names) {
+					u := unique()
+					n.S3Function, n.EventFunction, n.QueueFunction = "none1-"+u, "none2-"+u, "none3-"+u
+				})
 			}},
 		{name: "aws-sdk v2 code", check: "end-to-end.function-errors", status: checks.Fail, summary: "Cannot find module 'aws-sdk'", hint: "aws-sdk-v2-import",
 			setup: logged(-time.Minute, "START RequestId: 1 Version: $LATEST",
 				"2026-11-27T10:00:00.000Z\tundefined\tERROR\tUncaught Exception \t{\"errorType\":\"Runtime.ImportModuleError\",\"errorMessage\":\"Error: Cannot find module 'aws-sdk'\\nRequire stack:\\n- /var/task/index.js\"}")},
+		{name: "v3 code, no v3 client", check: "end-to-end.function-errors", status: checks.Fail, summary: "finds no @aws-sdk client", hint: "aws-sdk-v3-missing",
+			setup: logged(-time.Minute, "START RequestId: 1 Version: $LATEST",
+				"2026-11-27T10:00:00.000Z\tundefined\tERROR\tUncaught Exception \t{\"errorType\":\"Runtime.ImportModuleError\",\"errorMessage\":\"Error: Cannot find package '@aws-sdk/client-dynamodb' imported from /var/task/index.mjs\"}")},
+		{name: "handler module missing", check: "end-to-end.function-errors", status: checks.Fail, summary: "the handler's module is not in the package", hint: "function-error",
+			setup: logged(-time.Minute, "2026-11-27T10:00:00.000Z\tundefined\tERROR\tUncaught Exception \t{\"errorType\":\"Runtime.ImportModuleError\",\"errorMessage\":\"Error: Cannot find module 'index'\\nRequire stack:\\n- /var/runtime/index.mjs\"}")},
 		{name: "timeouts", check: "end-to-end.function-errors", status: checks.Fail, summary: "Task timed out",
 			setup: logged(-time.Minute, "2026-11-27T10:00:30.000Z 5d1b Task timed out after 30.03 seconds")},
 		{name: "unhandled errors", check: "end-to-end.function-errors", status: checks.Fail, summary: "unhandled errors", hint: "function-error",

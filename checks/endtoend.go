@@ -174,12 +174,20 @@ func checkLogGroups(ctx context.Context, r *run) Result {
 			missing = append(missing, logGroupOf(fn))
 		}
 	}
-	ev := "logs:DescribeLogGroups: present " + strings.Join(present, ", ")
+	// Say what was seen, both ways: "present" over an empty list read as
+	// if something were there.
+	var ev []string
+	if len(present) > 0 {
+		ev = append(ev, "logs:DescribeLogGroups: found "+strings.Join(present, ", "))
+	}
+	if len(missing) > 0 {
+		ev = append(ev, "logs:DescribeLogGroups: not found "+strings.Join(missing, ", "))
+	}
 	if len(missing) > 0 {
 		return fail("no log group "+strings.Join(missing, ", ")+": Lambda creates it at a function's first invocation, so that function never ran (or cannot log)",
-			hint("run the tests of `slab show end-to-end`", see(tsLogEventsNotFound), see(tsPermissionErrors)), ev)
+			hint("run the tests of `slab show end-to-end`", see(tsLogEventsNotFound), see(tsPermissionErrors)), ev...)
 	}
-	return pass("the three functions have log groups", ev)
+	return pass("the three functions have log groups", ev...)
 }
 
 // logError is one error line found in a function's log.
@@ -189,7 +197,11 @@ type logError struct {
 
 func classifyLog(msg string) string {
 	switch {
-	case strings.Contains(msg, "ImportModuleError") || strings.Contains(msg, "Cannot find module 'aws-sdk'"):
+	case strings.Contains(msg, "Cannot find module 'aws-sdk'"):
+		return "sdkv2"
+	case strings.Contains(msg, "Cannot find module '@aws-sdk/"), strings.Contains(msg, "Cannot find package '@aws-sdk/"):
+		return "sdkv3"
+	case strings.Contains(msg, "ImportModuleError"):
 		return "import"
 	case strings.Contains(msg, "Task timed out"):
 		return "timeout"
@@ -322,9 +334,23 @@ func checkFunctionErrors(ctx context.Context, r *run) Result {
 		}
 		return strings.Join(uniq(fns), ", ")
 	}
-	if es := byKind["import"]; len(es) > 0 {
+	// Three import failures, three fixes: the guide's v2 code on a runtime
+	// that has only v3; v3 code where no v3 is provided (a runtime older
+	// than nodejs18.x, or an emulator without the SDK); and a handler
+	// module missing from the package.
+	if es := byKind["sdkv2"]; len(es) > 0 {
 		return fail(fmt.Sprintf("%s cannot start: Runtime.ImportModuleError: Cannot find module 'aws-sdk' (the guide's SDK v2 code; the runtime ships only SDK v3)", fnsOf(es)),
 			hint("deploy the SDK v3 code (@aws-sdk/client-s3, @aws-sdk/lib-dynamodb, @aws-sdk/client-sns) of the lessons, or the Go build on provided.al2023", see(tsSDKv2)),
+			append(ev, sample(es)...)...)
+	}
+	if es := byKind["sdkv3"]; len(es) > 0 {
+		return fail(fmt.Sprintf("%s cannot start: its SDK v3 code finds no @aws-sdk client (the runtime it runs on does not provide SDK v3)", fnsOf(es)),
+			hint("the code is right; the runtime lacks the SDK: on AWS use nodejs22.x (nodejs16.x and older ship only v2) or bundle the clients in the zip; on an emulator, give its Node.js the @aws-sdk packages", see(tsSDKv3)),
+			append(ev, sample(es)...)...)
+	}
+	if es := byKind["import"]; len(es) > 0 {
+		return fail(fmt.Sprintf("%s cannot start: Runtime.ImportModuleError (the handler's module is not in the package)", fnsOf(es)),
+			hint("check that the zip holds the handler's file at its root (index.mjs for --handler index.handler) and redeploy", see(tsFunctionError)),
 			append(ev, sample(es)...)...)
 	}
 	var parts []string

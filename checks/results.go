@@ -18,6 +18,7 @@ const (
 	tsLostVariables     = "lost-shell-variables"
 	tsRuntime           = "runtime-deprecated"
 	tsSDKv2             = "aws-sdk-v2-import"
+	tsSDKv3             = "aws-sdk-v3-missing"
 	tsFunctionError     = "function-error"
 	tsTopicEnv          = "sns-topic-env"
 	tsS3Permission      = "s3-invoke-permission"
@@ -38,7 +39,7 @@ const (
 // HintIDs lists every troubleshooting id a hint may link.
 var HintIDs = []string{
 	tsPermissionErrors, tsNotificationFires, tsSNSSQS, tsSchedule, tsRolePropagation, tsNotReady,
-	tsBucketRegion, tsLostVariables, tsRuntime, tsSDKv2, tsFunctionError, tsTopicEnv, tsS3Permission,
+	tsBucketRegion, tsLostVariables, tsRuntime, tsSDKv2, tsSDKv3, tsFunctionError, tsTopicEnv, tsS3Permission,
 	tsEventsPermission, tsDuplicateRows, tsQueuePolicy, tsRawDelivery, tsPoison, tsVisibility,
 	tsESMPermission, tsScheduleRunning, tsLogEventsNotFound, tsVersionedBucket, tsTableDeleting, tsQueueDeleted,
 }

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +343,55 @@ func TestSandboxRefusesDamagedStateAndRepairSaysWhatItDropped(t *testing.T) {
 	out, _, code = runSlab(t, "sandbox", "--repair", "--data-dir", data)
 	if code != 0 || !strings.Contains(out, "nothing dropped") {
 		t.Fatalf("second repair: exit %d:\n%s", code, out)
+	}
+}
+
+// A `go build` from a checkout carries no -ldflags: the version falls back
+// to what the toolchain recorded.
+func TestVersionFallsBackToBuildInfo(t *testing.T) {
+	bi := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123456789abcdef0123456789abcdef01234567"},
+		{Key: "vcs.time", Value: "2026-12-08T01:00:00Z"},
+		{Key: "vcs.modified", Value: "true"},
+	}}
+	v, c, d := stamp("dev", "none", "unknown", bi)
+	if v != "dev" || c != "0123456789ab with uncommitted changes" || d != "2026-12-08T01:00:00Z" {
+		t.Errorf("checkout build: %q %q %q", v, c, d)
+	}
+	v, c, d = stamp("dev", "none", "unknown", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}})
+	if v != "v1.4.0" || c != "none" || d != "unknown" {
+		t.Errorf("go install @v1.4.0: %q %q %q", v, c, d)
+	}
+	// goreleaser's stamp wins.
+	v, c, d = stamp("1.5.0", "abc1234", "2026-12-01T00:00:00Z", bi)
+	if v != "1.5.0" || c != "abc1234" || d != "2026-12-01T00:00:00Z" {
+		t.Errorf("release build: %q %q %q", v, c, d)
+	}
+	if v, c, d := stamp("dev", "none", "unknown", nil); v != "dev" || c != "none" || d != "unknown" {
+		t.Errorf("no build info: %q %q %q", v, c, d)
+	}
+}
+
+// Cobra takes the first back-quoted word of a flag's usage as its value
+// name: a back-quoted command there printed `--endpoint-url slab sandbox`.
+func TestFlagValueNamesAreNames(t *testing.T) {
+	root := newRootCmd(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard})
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, fs := range []*pflag.FlagSet{c.PersistentFlags(), c.LocalNonPersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) {
+				if name, _ := pflag.UnquoteUsage(f); strings.ContainsAny(name, " `") {
+					t.Errorf("%s --%s: value name %q", c.CommandPath(), f.Name, name)
+				}
+			})
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	out, _, _ := runSlab(t, "--help")
+	if !strings.Contains(out, "--endpoint-url URL") {
+		t.Errorf("--help:\n%s", out)
 	}
 }

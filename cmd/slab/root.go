@@ -61,7 +61,7 @@ and cleans up. It runs against an embedded AWS sandbox by default (free, offline
 	pf.BoolVar(&g.AWS, "aws", false, "target real AWS (the SDK's credential chain); costs money")
 	pf.StringVar(&g.Profile, "profile", "", "AWS shared-config profile (with --aws or --endpoint-url)")
 	pf.StringVar(&g.Region, "region", "", "AWS region (every target; default: the profile's, else us-east-1; the sandbox: us-east-1)")
-	pf.StringVar(&g.EndpointURL, "endpoint-url", "", "target an AWS-compatible endpoint (LocalStack, moto, a remote `slab sandbox`)")
+	pf.StringVar(&g.EndpointURL, "endpoint-url", "", "target the AWS-compatible endpoint at `URL` (LocalStack, moto, a remote slab sandbox)")
 	pf.StringVar(&g.StateDir, "state-dir", "", "where slab keeps progress (default: the user config dir; the sandbox's data goes in <state-dir>/sandbox)")
 	pf.BoolVar(&g.NoColor, "no-color", false, "plain output without colours (also: NO_COLOR)")
 	pf.StringVar(&g.Config, "config", "", "JSON file renaming resources: {\"names\": {\"role\": \"...\", ...}}")
