@@ -151,10 +151,16 @@ func GraderPolicy(n lab.Names, partition string) PolicyDocument {
 	if partition == "" {
 		partition = "aws"
 	}
+	// A roster's name_suffix appends "-<suffix>" to every lab name but the
+	// bucket's (whose prefix already ends in a wildcard): each scoped
+	// resource is granted both as named and as "<name>-*", so one policy
+	// grades every student of a course, suffixed or not.
+	suffixed := n.WithSuffix("*")
+	suffixed.BucketPrefix = n.BucketPrefix
 	byScope := map[string][]string{}
 	var scopes []string
 	for _, a := range ReadOnlyActions() {
-		res := resourcesFor(a, n, partition)
+		res := uniq(append(resourcesFor(a, n, partition), resourcesFor(a, suffixed, partition)...))
 		k := strings.Join(res, "\n")
 		if _, ok := byScope[k]; !ok {
 			scopes = append(scopes, k)

@@ -25,7 +25,9 @@ func newGraderPolicyCmd(ios *IOStreams, g *globalOptions) *cobra.Command {
 		Short: "Print the read-only IAM policy that graders need",
 		Long: `Print the least-privilege, read-only IAM policy that lets every check except the
 probes run: only the actions the checks call, scoped to the lab's resources (as
-renamed by --name or --config) in any region and account.
+renamed by --name or --config) in any region and account. Each scoped name is
+granted also as "<name>-*", the pattern of a roster's name_suffix, so one policy
+grades suffixed and unsuffixed students alike.
 
 With --trust GRADER (an account id, or the ARN of the grader's role, user or
 account root), print instead a CloudFormation template for a role the grader can
