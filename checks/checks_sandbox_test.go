@@ -696,12 +696,32 @@ func TestCheckVariants(t *testing.T) {
 		all = append(all, g...)
 	}
 	seen := map[string]bool{}
+	var hints []string
 	for _, v := range all {
 		seen[v.check] = true
 		t.Run(v.check+"/"+v.name, func(t *testing.T) {
 			ff := f.with(t)
 			n := v.setup(ff, b)
-			assertResult(t, v, ff.one(v.check, n, v.opts))
+			got := ff.one(v.check, n, v.opts)
+			assertResult(t, v, got)
+			if got.Hint != "" {
+				hints = append(hints, got.Hint)
+			}
+			if !f.Env.IsAWS() {
+				if bare := bareAWS(strings.Join(hintCommands([]string{got.Hint}), "\n"), f.Env.Target.Endpoint); len(bare) > 0 {
+					t.Errorf("%s: hint commands without --endpoint-url: %q", v.check, bare)
+				}
+			}
+		})
+	}
+	// Every hint the variants produced, pasted as the learner would.
+	if !testing.Short() && !f.Env.IsAWS() && f.Srv != nil {
+		t.Run("hints-reach-only-the-sandbox", func(t *testing.T) {
+			cmds := hintCommands(hints)
+			if len(cmds) < 20 {
+				t.Fatalf("only %d hint commands from %d variants", len(cmds), len(all))
+			}
+			runContained(t, f, cmds)
 		})
 	}
 	// Every check has at least one non-passing variant here, or its

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/policy"
 	"github.com/slab-lab/slab/runtimes"
@@ -117,8 +118,11 @@ func checkFunction(ctx context.Context, r *run, step string) Result {
 		"Role: " + role,
 	}
 	if roleNameOf(role) != r.names.Role {
+		// The lab role's ARN, so the hint pastes as it is; the role's own
+		// check says when that role is missing.
+		labRole := fmt.Sprintf("arn:%s:iam::%s:role/%s", awsenv.PartitionOf(r.env.Region), r.env.Account, r.names.Role)
 		return fail(fmt.Sprintf("function %s runs as role %s, not the lab role %s", name, roleNameOf(role), r.names.Role),
-			hint("`aws lambda update-function-configuration --function-name "+name+" --role <the ARN of "+r.names.Role+">`", see(tsPermissionErrors)), ev...)
+			hint("`aws lambda update-function-configuration --function-name "+name+" --role "+labRole+"`", see(tsPermissionErrors)), ev...)
 	}
 	if ri, err := r.role(ctx); err == nil && ri.Exists && ri.Arn != role {
 		return fail(fmt.Sprintf("function %s names role %s, but the lab role's ARN is %s (recreated since?)", name, role, ri.Arn),

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/lab"
 )
@@ -204,7 +205,19 @@ func runOne(ctx context.Context, env *awsenv.Env, n lab.Names, c Check) (res Res
 		// A check cut short must not report what it could not finish seeing.
 		res = Result{Status: Error, Summary: "cancelled before it finished", Evidence: res.Evidence}
 	}
+	res.Hint = CLIFor(env).Text(res.Hint)
 	return finish(c, res)
+}
+
+// CLIFor is the command renderer for env's target. The checks write their
+// hints' commands as plain `aws ...`; on the sandbox or an endpoint they
+// gain --endpoint-url here, in one place, so a pasted hint never reaches
+// real AWS.
+func CLIFor(env *awsenv.Env) awscli.CLI {
+	if env == nil || env.Target.Kind == awsenv.AWS {
+		return awscli.CLI{}
+	}
+	return awscli.CLI{Endpoint: env.Target.Endpoint}
 }
 
 func finish(c Check, r Result) Result {

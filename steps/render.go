@@ -9,6 +9,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/content"
 	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/lambdas"
@@ -92,21 +93,16 @@ func (c Context) Data() Data {
 }
 
 // SandboxExport is the line a learner pastes into another terminal to point
-// the AWS CLI and SDKs at the sandbox. The Debian AWS CLI (2.9) ignores
-// AWS_ENDPOINT_URL, which is why the lessons' commands carry --endpoint-url
-// too.
-func SandboxExport(endpoint, region string) string {
-	return fmt.Sprintf("export AWS_ENDPOINT_URL=%s AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=%s AWS_DEFAULT_REGION=%s AWS_PAGER=\"\"", endpoint, region, region)
-}
+// the AWS CLI and SDKs at the sandbox (awscli.Export).
+func SandboxExport(endpoint, region string) string { return awscli.Export(endpoint, region) }
+
+// CLI is the command renderer for the context's target: the lessons'
+// {{aws}} and every hint use it, so they carry the same flags.
+func (c Context) CLI() awscli.CLI { return awscli.CLI{Endpoint: c.Endpoint} }
 
 func (c Context) funcs() template.FuncMap {
 	return template.FuncMap{
-		"aws": func() string {
-			if c.Endpoint != "" {
-				return "aws --endpoint-url " + c.Endpoint
-			}
-			return "aws"
-		},
+		"aws": func() string { return c.CLI().Prefix() },
 		"nodeSource": func(name string) (string, error) {
 			src, ok := lambdas.NodeSource(name)
 			if !ok {

@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/slab-lab/slab/content"
+	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/steps"
 )
 
@@ -21,6 +22,9 @@ type lessonKey struct {
 	Name  string // step id, or "trouble:<ids>"
 	Width int
 	Style string
+	// Note is the export line's note (awscli.ExportNote): it changes once
+	// the learner's aws --version is known.
+	Note string
 }
 
 // renderedLesson is a lesson ready for the viewport.
@@ -61,13 +65,16 @@ func plainStyleConfig() gansi.StyleConfig {
 // composeLesson is the markdown a step shows: its lesson, with the sandbox's
 // export line right under the title so the real aws CLI can follow along in
 // another terminal.
-func composeLesson(stepID string, rc steps.Context, export string) (string, error) {
+func composeLesson(stepID string, rc steps.Context, export, note string) (string, error) {
 	md, err := steps.RenderLesson(stepID, rc)
 	if err != nil {
 		return "", err
 	}
 	if export != "" {
-		callout := "**Sandbox:** the commands carry --endpoint-url. For the real aws CLI in another terminal, paste this there first:\n\n```bash\n" + export + "\n```\n\n"
+		if note == "" {
+			note = awscli.ExportNote(awscli.Version{}, false)
+		}
+		callout := "**Sandbox:** every command carries --endpoint-url and reaches the sandbox as pasted. Paste this export line first (test credentials, region); " + note + ".\n\n```bash\n" + export + "\n```\n\n"
 		if title, rest, ok := strings.Cut(md, "\n"); ok && strings.HasPrefix(title, "# ") {
 			md = title + "\n\n" + callout + strings.TrimLeft(rest, "\n")
 		} else {
@@ -122,7 +129,7 @@ func renderMarkdown(md string, width int, style string) (string, error) {
 
 // renderStepLesson does the whole job for one step, off the update loop.
 func renderStepLesson(key lessonKey, rc steps.Context, export string) (renderedLesson, error) {
-	md, err := composeLesson(key.Name, rc, export)
+	md, err := composeLesson(key.Name, rc, export, key.Note)
 	if err != nil {
 		return renderedLesson{Key: key}, err
 	}
@@ -134,7 +141,7 @@ func renderStepLesson(key lessonKey, rc steps.Context, export string) (renderedL
 	for i := range cmds {
 		cmds[i].Title = strings.NewReplacer("**", "", "`", "").Replace(cmds[i].Title)
 		if i == 0 && export != "" && cmds[i].Text == export {
-			cmds[i].Title = "the export line: the real aws CLI in another terminal talks to the sandbox"
+			cmds[i].Title = "the export line: test credentials and region for the aws CLI in another terminal (its AWS_ENDPOINT_URL needs CLI 2.13+)"
 		}
 	}
 	return renderedLesson{Key: key, Text: text, Commands: cmds, CmdLines: commandLines(text, cmds), Trouble: troubleLinks(md), Changed: lineOf(text, changedHeading)}, nil

@@ -21,7 +21,7 @@ var word = regexp.MustCompile(`[A-Za-z]{4,}`)
 func TestLessonsLoseNoWords(t *testing.T) {
 	o := sandboxOptions(&store{})
 	for _, id := range lab.StepIDs {
-		md, err := composeLesson(id, o.Render, o.SandboxExport)
+		md, err := composeLesson(id, o.Render, o.SandboxExport, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/checks"
 	"github.com/slab-lab/slab/steps"
 )
@@ -62,6 +63,10 @@ type (
 		Err    error
 	}
 
+	cliVersionMsg struct {
+		Version awscli.Version
+		OK      bool
+	}
 	lessonRenderedMsg struct {
 		Lesson renderedLesson
 		Err    error

@@ -24,6 +24,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/checks"
 	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/state"
@@ -134,6 +135,10 @@ type Model struct {
 	costErr string
 	costJob int
 
+	// exportNote says whether the learner's aws CLI honours the export
+	// line's AWS_ENDPOINT_URL; "" until Hooks.AWSCLIVersion answers.
+	exportNote string
+
 	quitting bool
 }
 
@@ -215,6 +220,13 @@ func (m *Model) Init() tea.Cmd {
 	if m.hooks.Cost != nil {
 		cmds = append(cmds, m.startCost())
 	}
+	if m.hooks.AWSCLIVersion != nil && m.opts.SandboxExport != "" {
+		detect, ctx := m.hooks.AWSCLIVersion, m.ctx
+		cmds = append(cmds, func() tea.Msg {
+			v, ok := detect(ctx)
+			return cliVersionMsg{Version: v, OK: ok}
+		})
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -252,6 +264,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, cmd
 		}
 		return m, tea.Batch(cmd, m.listen(msg.Job))
+	case cliVersionMsg:
+		m.exportNote = awscli.ExportNote(msg.Version, msg.OK)
+		return m, m.showLesson()
 	case lessonRenderedMsg:
 		return m, m.lessonRendered(msg)
 	case docRenderedMsg:
@@ -311,7 +326,7 @@ func (m *Model) style() string { return glamourStyle(m.isDark, m.colour) }
 
 // lessonKeyFor is the rendering the layout needs for a step.
 func (m *Model) lessonKeyFor(i int) lessonKey {
-	return lessonKey{Name: steps.All[i].ID, Width: m.layout().rightW, Style: m.style()}
+	return lessonKey{Name: steps.All[i].ID, Width: m.layout().rightW, Style: m.style(), Note: m.exportNote}
 }
 
 // showLesson puts the current step's lesson in the viewport, starting a
@@ -367,11 +382,11 @@ func (m *Model) lessonRendered(msg lessonRenderedMsg) tea.Cmd {
 		return nil
 	}
 	cur := m.lessonKeyFor(m.sel)
-	if k.Width != cur.Width || k.Style != cur.Style {
+	if k.Width != cur.Width || k.Style != cur.Style || k.Note != cur.Note {
 		return nil // rendered for a size or style that is gone
 	}
 	for old := range m.rendered {
-		if old.Width != k.Width || old.Style != k.Style {
+		if old.Width != k.Width || old.Style != k.Style || old.Note != k.Note {
 			delete(m.rendered, old)
 		}
 	}

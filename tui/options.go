@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/checks"
 	"github.com/slab-lab/slab/state"
@@ -82,6 +83,10 @@ type Hooks struct {
 	CleanupPlan func(ctx context.Context) (CleanupPlan, error)
 	// Cleanup deletes what the plan lists, then verifies nothing is left.
 	Cleanup func(ctx context.Context, plan CleanupPlan, progress func(ResourceProgress)) (CleanupReport, error)
+	// AWSCLIVersion runs the learner's `aws --version` (awscli.Detect), so
+	// the sandbox note says whether the export line's AWS_ENDPOINT_URL
+	// applies to their CLI. ok false: no aws, or no version in its output.
+	AWSCLIVersion func(ctx context.Context) (v awscli.Version, ok bool)
 	// Cost estimates what the deployed lab costs.
 	Cost func(ctx context.Context) (CostReport, error)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/cleanup"
 )
@@ -170,15 +171,11 @@ func confirmCleanup(ios *IOStreams, env *awsenv.Env, n int) error {
 
 // cliPrefix is the AWS CLI invocation for by-hand commands on this target.
 func cliPrefix(env *awsenv.Env, g *globalOptions) string {
-	parts := []string{"aws"}
+	c := awscli.CLI{Profile: g.Profile, Region: env.Region}
 	if env.Target.Kind != awsenv.AWS {
-		parts = append(parts, "--endpoint-url", env.Target.Endpoint)
+		c.Endpoint = env.Target.Endpoint
 	}
-	if g.Profile != "" {
-		parts = append(parts, "--profile", g.Profile)
-	}
-	parts = append(parts, "--region", env.Region)
-	return strings.Join(parts, " ")
+	return c.Prefix()
 }
 
 // progressPrinter prints cleanup's progress events as plain lines.

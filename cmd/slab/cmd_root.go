@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/spf13/cobra"
 
+	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/sandbox"
 	"github.com/slab-lab/slab/state"
@@ -84,6 +85,7 @@ func tutorHooks(s *session) tui.Hooks {
 	addPerformHooks(s, &h)
 	addCleanupHooks(s, &h)
 	addCostHooks(s, &h)
+	h.AWSCLIVersion = awscli.Detect
 	return h
 }
 

@@ -83,30 +83,51 @@ func runShow(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *showOption
 	return err
 }
 
-// renderMarkdown renders for the terminal: styled on a colour TTY, plain
-// ("notty") otherwise so pipes and NO_COLOR get clean text.
+// renderMarkdown renders for the terminal. Without colour (a pipe,
+// NO_COLOR, --no-color) it is plain text with no escape sequence at all. On
+// a colour terminal glamour styles the prose, and the code blocks are
+// printed as they are: never wrapped, never styled, so they paste intact.
 func renderMarkdown(md string, ios *IOStreams) (string, error) {
-	style := "notty"
-	if ios.ColorEnabled() {
-		style = "dark"
+	if !ios.ColorEnabled() {
+		return plainMarkdown(md), nil
 	}
 	width := ios.Width
 	if width <= 0 || width > 120 {
 		width = 100
 	}
-	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(width))
+	r, err := glamour.NewTermRenderer(glamour.WithStandardStyle("dark"), glamour.WithWordWrap(width))
 	if err != nil {
 		return "", err
 	}
-	out, err := r.Render(tui.UnwrapMarkdown(md))
-	if err != nil {
-		return "", err
+	var b strings.Builder
+	for _, seg := range splitFences(tui.UnwrapMarkdown(md)) {
+		if seg.code {
+			b.WriteString("\n" + codeBody(seg.text) + "\n")
+			continue
+		}
+		// Relative links ("#section", "troubleshooting.md") lead nowhere
+		// in a terminal: keep their text only.
+		prose := mdLink.ReplaceAllStringFunc(seg.text, func(m string) string {
+			p := mdLink.FindStringSubmatch(m)
+			if strings.HasPrefix(p[2], "http://") || strings.HasPrefix(p[2], "https://") {
+				return m
+			}
+			return p[1]
+		})
+		if strings.TrimSpace(prose) == "" {
+			continue
+		}
+		out, err := r.Render(prose)
+		if err != nil {
+			return "", err
+		}
+		// Glamour pads every line to the wrap width; a copy should not
+		// carry that padding.
+		lines := strings.Split(strings.Trim(out, "\n"), "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimRight(l, " ")
+		}
+		b.WriteString(strings.Join(lines, "\n") + "\n")
 	}
-	// Glamour pads every line to the wrap width; a pipe or a copy should
-	// not carry that padding.
-	lines := strings.Split(out, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " ")
-	}
-	return strings.Join(lines, "\n"), nil
+	return b.String(), nil
 }
