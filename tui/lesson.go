@@ -11,8 +11,8 @@ import (
 	gstyles "charm.land/glamour/v2/styles"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/slab-lab/slab/content"
 	"github.com/slab-lab/slab/awscli"
+	"github.com/slab-lab/slab/content"
 	"github.com/slab-lab/slab/steps"
 )
 
