@@ -65,9 +65,18 @@ type Result struct {
 	Evidence []string `json:"evidence,omitempty"`
 	Hint     string   `json:"hint,omitempty"`
 	Weight   int      `json:"weight"`
+	// VerifiedIn is set on a Skip whose missing resource a later step
+	// creates (the number of that step): the check waits for it, so it is
+	// verified there and does not keep its own, correct step from passing.
+	VerifiedIn int `json:"verified_in,omitempty"`
 	// Duration is how long the check took (reports; not persisted).
 	Duration time.Duration `json:"-"`
+	// needs is the check whose resource a Skip waits for (skip's becauseOf).
+	needs string
 }
+
+// Deferred reports a skip that waits for a later step's resource.
+func (r Result) Deferred() bool { return r.Status == Skip && r.VerifiedIn > 0 }
 
 // Check is one verification.
 type Check struct {
@@ -96,7 +105,12 @@ func Aggregate(rs []Result) (status Status, score, maxScore int) {
 		return Skip, 0, 0
 	}
 	status = Pass
+	counted := 0
 	for _, r := range rs {
+		if r.Deferred() {
+			continue // verified in its later step; neither won nor lost here
+		}
+		counted++
 		if r.Status > status {
 			status = r.Status
 		}
@@ -113,6 +127,9 @@ func Aggregate(rs []Result) (status Status, score, maxScore int) {
 			score += (w + 1) / 2
 		}
 		maxScore += w
+	}
+	if counted == 0 {
+		return Skip, 0, 0
 	}
 	return status, score, maxScore
 }

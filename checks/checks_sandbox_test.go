@@ -208,7 +208,7 @@ func iamVariants() []variant {
 			setup: withRole(lambdaTrust, []string{s3Full}, func(f *fx, n lab.Names) map[string]string {
 				return map[string]string{"deny": doc(fmt.Sprintf(`{"Effect":"Deny","Action":"s3:GetObject","Resource":"arn:aws:s3:::%s/*"}`, n.Bucket))}
 			})},
-		{name: "no bucket yet", check: "iam-role.s3-read", status: checks.Skip, summary: "lab bucket",
+		{name: "no bucket yet", check: "iam-role.s3-read", status: checks.Skip, summary: "verified in step 3 (s3-bucket): needs the lab bucket",
 			setup: func(f *fx, b *labSetup) lab.Names {
 				return same(b, func(n *lab.Names) { n.Bucket, n.BucketPrefix = "", "none-"+unique()+"-" })
 			}},
@@ -806,5 +806,37 @@ func TestEveryFunctionStepHasTheSameFunctionChecks(t *testing.T) {
 		}
 		assertResult(t, variant{check: step + ".function", status: checks.Fail, summary: "does not exist", hint: "slab show " + step}, f.one(step+".function", n, checks.Options{}))
 		assertResult(t, variant{check: step + ".runtime", status: checks.Skip, summary: "does not exist"}, f.one(step+".runtime", n, checks.Options{}))
+	}
+}
+
+// A correct step 1 passes before step 3 exists: its bucket check is
+// verified in step 3, and the step is judged on its own resources.
+func TestStepIsJudgedOnItsOwnResources(t *testing.T) {
+	f := newFx(t)
+	n := f.Names()
+	n.Bucket, n.BucketPrefix = "", "none-"+unique()+"-"
+	f.Role(n.Role, lambdaTrust, []string{basicExec, sqsExec}, map[string]string{"lab": f.LeastPrivilege(n)})
+	rep := f.run(n, checks.Options{Steps: []string{lab.StepIAMRole}})
+	if len(rep.Steps) != 1 || rep.Steps[0].Status != checks.Pass {
+		t.Fatalf("step 1 with a correct role and no bucket: %+v", rep.Steps)
+	}
+	deferred := 0
+	for _, r := range rep.Results {
+		if r.Deferred() {
+			deferred++
+			if r.VerifiedIn != 3 || !strings.HasPrefix(r.Summary, "verified in step 3") {
+				t.Errorf("%s: %+v", r.CheckID, r)
+			}
+		}
+	}
+	if deferred == 0 {
+		t.Fatalf("no check waits for step 3's bucket: %+v", rep.Results)
+	}
+	// A skip for the step's own missing resource still keeps it from ✓.
+	gone := n
+	gone.Role = "none-" + unique()
+	rep = f.run(gone, checks.Options{Steps: []string{lab.StepIAMRole}})
+	if rep.Steps[0].Status == checks.Pass {
+		t.Errorf("step 1 without its role passed: %+v", rep.Results)
 	}
 }

@@ -134,6 +134,10 @@ func TestAggregate(t *testing.T) {
 		{[]checks.Result{r(checks.Fail, 2), r(checks.Skip, 3)}, checks.Fail, 0, 5},
 		{[]checks.Result{r(checks.Pass, 2), r(checks.Skip, 3)}, checks.Skip, 2, 5},
 		{nil, checks.Skip, 0, 0},
+		// A skip waiting for a later step's resource is verified there.
+		{[]checks.Result{r(checks.Pass, 2), {Status: checks.Skip, Weight: 3, VerifiedIn: 3}}, checks.Pass, 2, 2},
+		{[]checks.Result{r(checks.Fail, 2), {Status: checks.Skip, Weight: 3, VerifiedIn: 3}}, checks.Fail, 0, 2},
+		{[]checks.Result{{Status: checks.Skip, Weight: 3, VerifiedIn: 3}}, checks.Skip, 0, 0},
 	} {
 		st, score, max := checks.Aggregate(c.in)
 		if st != c.st || score != c.score || max != c.max {

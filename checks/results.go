@@ -3,6 +3,8 @@ package checks
 import (
 	"fmt"
 	"strings"
+
+	"github.com/slab-lab/slab/lab"
 )
 
 // Troubleshooting sections the hints link (ids of content/lessons/
@@ -77,7 +79,24 @@ func warn(summary, h string, ev ...string) Result {
 
 // skip says which prerequisite is missing.
 func skip(missing, becauseOf string) Result {
-	return Result{Status: Skip, Summary: "skipped: " + missing + fmt.Sprintf(" (see %s)", becauseOf)}
+	return Result{Status: Skip, Summary: "skipped: " + missing + fmt.Sprintf(" (see %s)", becauseOf), needs: becauseOf}
+}
+
+// deferToLaterStep marks a skip that waits for a resource of a later step
+// than the check's own (iam-role.s3-read needs step 3's bucket): it is
+// "verified in step N", and its own step is judged on its own resources.
+func deferToLaterStep(r Result) Result {
+	if r.Status != Skip || r.needs == "" {
+		return r
+	}
+	needStep, _, _ := strings.Cut(r.needs, ".")
+	own, later := lab.StepNumber(r.Step), lab.StepNumber(needStep)
+	if own == 0 || later <= own {
+		return r
+	}
+	r.VerifiedIn = later
+	r.Summary = fmt.Sprintf("verified in step %d (%s): %s", later, needStep, strings.TrimPrefix(r.Summary, "skipped: "))
+	return r
 }
 
 func quote(s string) string {

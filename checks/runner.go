@@ -222,7 +222,7 @@ func CLIFor(env *awsenv.Env) awscli.CLI {
 
 func finish(c Check, r Result) Result {
 	r.CheckID, r.Step, r.Weight = c.ID, c.Step, c.Weight
-	return r
+	return deferToLaterStep(r)
 }
 
 func targetOf(env *awsenv.Env) Target {

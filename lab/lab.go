@@ -25,6 +25,16 @@ const (
 // StepIDs lists the step ids in order.
 var StepIDs = []string{StepIAMRole, StepDynamoDBTable, StepS3Bucket, StepS3Processor, StepSNSSQS, StepEventProcessor, StepQueueProcessor, StepEndToEnd}
 
+// StepNumber is a step's number (1-8), or 0 for an unknown id.
+func StepNumber(id string) int {
+	for i, s := range StepIDs {
+		if s == id {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 // TagKey and TagValue mark every resource slab creates, for cleanup's discovery.
 const (
 	TagKey   = "slab:lab"

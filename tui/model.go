@@ -986,7 +986,12 @@ func mergeResults(old, fresh []checks.Result) []checks.Result {
 
 func countStatuses(rs []checks.Result) string {
 	n := map[checks.Status]int{}
+	later := map[int]int{}
 	for _, r := range rs {
+		if r.Deferred() {
+			later[r.VerifiedIn]++
+			continue
+		}
 		n[r.Status]++
 	}
 	var parts []string
@@ -994,6 +999,11 @@ func countStatuses(rs []checks.Result) string {
 		if n[s] > 0 {
 			word := map[checks.Status]string{checks.Pass: "passed", checks.Warn: "warned", checks.Fail: "failed", checks.Error: "could not tell", checks.Skip: "skipped"}[s]
 			parts = append(parts, fmt.Sprintf("%d %s", n[s], word))
+		}
+	}
+	for step := 1; step <= len(steps.All); step++ {
+		if later[step] > 0 {
+			parts = append(parts, fmt.Sprintf("%d verified in step %d", later[step], step))
 		}
 	}
 	if len(parts) == 0 {
