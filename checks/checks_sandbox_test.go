@@ -532,9 +532,23 @@ func eventVariants() []variant {
 			setup: func(f *fx, b *labSetup) lab.Names {
 				return same(b, func(n *lab.Names) { n.Rule = "missing-" + unique() })
 			}},
-		{name: "disabled after testing", check: "event-processor.rule", status: checks.Warn, summary: "DISABLED", hint: "schedule-running",
+		// Step 8 says to disable the rule once the chain is tested: with a
+		// summary row in the table that is correct, not a deviation.
+		{name: "disabled after testing", check: "event-processor.rule", status: checks.Pass, summary: "DISABLED after the chain was tested",
 			setup: func(f *fx, b *labSetup) lab.Names {
 				n := same(b, func(n *lab.Names) { n.Rule = "r-" + unique() })
+				f.Rule(n.Rule, "rate(5 minutes)")
+				_, err := f.Events.DisableRule(f.Ctx, &eventbridge.DisableRuleInput{Name: aws.String(n.Rule)})
+				f.Must(err, "disable rule")
+				return n
+			}},
+		// Created with --state DISABLED before the chain ever ran: the
+		// schedule never fires, and step 6 must not pass.
+		{name: "created disabled before testing", check: "event-processor.rule", status: checks.Fail, summary: "chain has never run end to end", hint: "events enable-rule",
+			setup: func(f *fx, b *labSetup) lab.Names {
+				n := same(b, func(n *lab.Names) { n.Rule, n.Table = "r-"+unique(), "t-"+unique() })
+				f.Table(n.Table, nil)
+				f.WaitTable(n.Table)
 				f.Rule(n.Rule, "rate(5 minutes)")
 				_, err := f.Events.DisableRule(f.Ctx, &eventbridge.DisableRuleInput{Name: aws.String(n.Rule)})
 				f.Must(err, "disable rule")

@@ -114,16 +114,7 @@ func checkSummaryRows(ctx context.Context, r *run) Result {
 	if _, stop := r.needTable(ctx); stop != nil {
 		return *stop
 	}
-	var found string
-	scanned, err := r.scanFor(ctx, &dynamodb.ScanInput{
-		FilterExpression:          aws.String("begins_with(#i, :s)"),
-		ProjectionExpression:      aws.String("#i"),
-		ExpressionAttributeNames:  map[string]string{"#i": "id"},
-		ExpressionAttributeValues: map[string]dtypes.AttributeValue{":s": &dtypes.AttributeValueMemberS{Value: "summary-"}},
-	}, func(it map[string]dtypes.AttributeValue) bool {
-		found = str(it, "id")
-		return found != ""
-	})
+	found, scanned, err := r.summaryRow(ctx)
 	if err != nil {
 		return errorResult(err, "the rows of "+r.names.Table)
 	}
@@ -133,6 +124,25 @@ func checkSummaryRows(ctx context.Context, r *run) Result {
 	}
 	return fail("no summary-* row in "+r.names.Table+": no summary made it from the event processor through SNS and SQS",
 		hint("invoke the event processor as in `slab show end-to-end`, wait 20 s, check again", see(tsSNSSQS)), ev)
+}
+
+// summaryRow finds a summary-* row: the evidence that the chain ran end to
+// end. No table means no row.
+func (r *run) summaryRow(ctx context.Context) (found string, scanned int, err error) {
+	t, err := r.table(ctx)
+	if err != nil || t == nil {
+		return "", 0, err
+	}
+	scanned, err = r.scanFor(ctx, &dynamodb.ScanInput{
+		FilterExpression:          aws.String("begins_with(#i, :s)"),
+		ProjectionExpression:      aws.String("#i"),
+		ExpressionAttributeNames:  map[string]string{"#i": "id"},
+		ExpressionAttributeValues: map[string]dtypes.AttributeValue{":s": &dtypes.AttributeValueMemberS{Value: "summary-"}},
+	}, func(it map[string]dtypes.AttributeValue) bool {
+		found = str(it, "id")
+		return found != ""
+	})
+	return found, scanned, err
 }
 
 func (r *run) functions() []string {

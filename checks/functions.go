@@ -65,7 +65,7 @@ func s3ProcessorChecks() []Check {
 func eventProcessorChecks() []Check {
 	return append(functionChecks(lab.StepEventProcessor),
 		Check{ID: "event-processor.topic-env", Title: "SNS_TOPIC_ARN names the topic", Weight: 2, Actions: []string{"lambda:GetFunctionConfiguration"}, Run: wrap(checkTopicEnv)},
-		Check{ID: "event-processor.rule", Title: "The rule runs every 5 minutes", Weight: 2, Actions: []string{"events:DescribeRule"}, Run: wrap(checkRule)},
+		Check{ID: "event-processor.rule", Title: "The rule runs every 5 minutes", Weight: 2, Actions: []string{"events:DescribeRule", "dynamodb:DescribeTable", "dynamodb:Scan"}, Run: wrap(checkRule)},
 		Check{ID: "event-processor.rule-target", Title: "The rule targets the function", Weight: 2,
 			Actions: []string{"events:DescribeRule", "events:ListTargetsByRule", "lambda:GetFunctionConfiguration"}, Run: wrap(checkRuleTarget)},
 		Check{ID: "event-processor.invoke-permission", Title: "EventBridge may invoke the function for this rule", Weight: 2,
@@ -483,11 +483,22 @@ func checkRule(ctx context.Context, r *run) Result {
 	}
 	h := ""
 	if rule.State == "DISABLED" {
-		// Disabled is what the end-to-end lesson asks for once testing is
-		// done (a running schedule costs and writes rows forever), so it is
-		// a deviation to know about, not a broken resource.
-		warns = append(warns, "the rule is DISABLED: fine once you have tested (step 8 says to disable it), but the schedule does not run")
-		h = hint("to run it again: `aws events enable-rule --name "+r.names.Rule+"`", see(tsScheduleRunning))
+		// Disabled is what the end-to-end lesson asks for once the chain
+		// is tested (a running schedule costs and writes rows forever): in
+		// that context it is correct. Before the chain ever ran, a rule
+		// created disabled means the schedule never invokes the function.
+		row, scanned, err := r.summaryRow(ctx)
+		if err != nil {
+			return errorResult(err, "the rows of "+r.names.Table+" (is the chain tested?)")
+		}
+		ev = append(ev, fmt.Sprintf("dynamodb:Scan %s for summary-*: %d items read, %s", r.names.Table, scanned, orNone(row)))
+		if row == "" {
+			return fail("rule "+r.names.Rule+" is DISABLED and the chain has never run end to end: the schedule never invokes the event processor (created with --state DISABLED?)",
+				hint("enable it: `aws events enable-rule --name "+r.names.Rule+"`; disable it only after step 8's test, as the lesson says", see(tsSchedule)), ev...)
+		}
+		if len(warns) == 0 {
+			return pass("rule "+r.names.Rule+" runs "+labRule+", DISABLED after the chain was tested (row "+row+"), as step 8 says; `aws events enable-rule --name "+r.names.Rule+"` runs it again", ev...)
+		}
 	} else if rule.State != "ENABLED" {
 		warns = append(warns, "state "+string(rule.State))
 	}

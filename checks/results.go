@@ -105,3 +105,10 @@ func quote(s string) string {
 	}
 	return s
 }
+
+func orNone(s string) string {
+	if s == "" {
+		return "none found"
+	}
+	return "found " + s
+}
