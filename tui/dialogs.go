@@ -582,6 +582,7 @@ func (m *Model) overlayKey(msg tea.KeyPressMsg) tea.Cmd {
 // results, resources, the bucket name) here, on the update loop: the
 // cleanup hook runs in the background and must not touch the state.
 func (m *Model) forgetLab() tea.Cmd {
+	m.cleanedUp = true
 	m.st.Resources = map[string]string{}
 	m.st.Steps = map[string]state.StepRecord{}
 	delete(m.st.Names, "bucket")

@@ -134,6 +134,11 @@ type Model struct {
 	cost    *CostReport
 	costErr string
 	costJob int
+	// costStale asks for a new estimate when the one in flight finishes.
+	costStale bool
+	// cleanedUp is set by a verified cleanup, until something is built
+	// again: the header then says nothing is left to bill.
+	cleanedUp bool
 
 	// exportNote says whether the learner's aws CLI honours the export
 	// line's AWS_ENDPOINT_URL; "" until Hooks.AWSCLIVersion answers.
@@ -869,6 +874,12 @@ func (m *Model) handleJob(msg tea.Msg) tea.Cmd {
 		return m.cleanupMsg(msg)
 	case costMsg:
 		m.costJob = 0
+		if m.costStale {
+			// The lab changed while this estimate ran (a cleanup, a
+			// perform): it describes a lab that is gone; ask again.
+			m.costStale = false
+			return m.startCost()
+		}
 		if msg.Err != nil {
 			if !errors.Is(msg.Err, context.Canceled) {
 				m.costErr = msg.Err.Error()
@@ -1041,6 +1052,7 @@ func (m *Model) progress() (verified int, score, maxScore int, quizRight, quizTo
 
 func (m *Model) startCost() tea.Cmd {
 	if m.costJob != 0 {
+		m.costStale = true
 		return nil
 	}
 	hook := m.hooks.Cost

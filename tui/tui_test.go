@@ -583,8 +583,9 @@ func TestCostPanelAndHeaderEstimate(t *testing.T) {
 			{Item: "DynamoDB lambda-integration-data storage", Step: lab.StepDynamoDBTable, PerMonth: 0.0025},
 		}, Total: CostLine{PerDay: 0.0013, PerMonth: 0.0385}, Notes: []string{"The schedule runs until you delete it (x cleans up)."}}, nil
 	}
+	// Nothing is built yet: the header prices the lab once built.
 	h := start(t, o, 120, 40)
-	h.waitFor("est. <$0.01/day, $0.04/month if left running")
+	h.waitFor("est. $0.04/month once built and left running")
 	h.keys("$")
 	h.golden("panel", "Lambda event-to-sns-processor (288 runs/day)", "total if left running", "list prices as of 2026-11")
 	h.keys("esc")

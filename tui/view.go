@@ -112,6 +112,10 @@ func (m *Model) viewHeader(w int) string {
 		parts = append(parts, fmt.Sprintf("quiz %d/%d", qr, qt))
 	}
 	switch {
+	case m.cleanedUp && !m.labExists():
+		parts = append(parts, "cleaned up: nothing left to bill")
+	case m.cost != nil && !m.labExists():
+		parts = append(parts, fmt.Sprintf("est. %s/month once built and left running", dollars(m.cost.Total.PerMonth)))
 	case m.cost != nil:
 		parts = append(parts, fmt.Sprintf("est. %s/day, %s/month if left running", dollars(m.cost.Total.PerDay), dollars(m.cost.Total.PerMonth)))
 	case m.hooks.Cost != nil && m.costErr == "":
@@ -570,4 +574,20 @@ func window(lines []string, sel, h int) []string {
 		start = min(sel-1, len(lines)-h)
 	}
 	return lines[start : start+h]
+}
+
+// labExists says whether anything of the lab is known to exist: a resource
+// a perform recorded, or a check that saw one (a lab built by hand).
+func (m *Model) labExists() bool {
+	if len(m.st.Resources) > 0 {
+		return true
+	}
+	for _, v := range m.views {
+		for _, r := range v.results {
+			if r.Status == checks.Pass {
+				return true
+			}
+		}
+	}
+	return false
 }
