@@ -27,9 +27,13 @@ const (
 
 type performState struct {
 	phase      performPhase
-	stepID     string
+	stepID     string // the step shown (and, last in queue, the one asked for)
 	job        int
+	choice     PerformChoice
 	plan       []string
+	missing    []string // prerequisite steps that do not exist yet
+	queue      []string // steps still to perform, in order, the asked one last
+	done       []string // steps performed in this run
 	planErr    string
 	progress   []ResourceProgress // one per resource, latest state, first-seen order
 	outcome    steps.Outcome
@@ -42,35 +46,55 @@ func (m *Model) openPerform() tea.Cmd {
 		return m.setStatus(stNotice, msgNoPerform)
 	}
 	stepID := m.step().ID
-	p := &performState{stepID: stepID, phase: pfConfirm}
+	// Least privilege first: it is what the lesson and the exam expect.
+	p := &performState{stepID: stepID, phase: pfConfirm, choice: PerformChoice{LeastPrivilege: HasRoads(stepID)}}
 	m.perform, m.overlay = p, ovPerform
+	return m.planPerform()
+}
+
+// planPerform asks for the plan of the perform's step on its current road.
+func (m *Model) planPerform() tea.Cmd {
+	p := m.perform
 	if m.hooks.PlanPerform == nil {
+		p.phase = pfConfirm
 		return nil
 	}
-	p.phase = pfPlanning
-	hook := m.hooks.PlanPerform
+	p.phase, p.plan, p.missing, p.planErr = pfPlanning, nil, nil, ""
+	hook, stepID, choice := m.hooks.PlanPerform, p.stepID, p.choice
 	id, cmd := m.startJob(jobPlan, stepID, func(ctx context.Context, send func(tea.Msg)) tea.Msg {
-		var items []string
+		var plan PerformPlan
 		err := guard(func() error {
 			var err error
-			items, err = hook(ctx, stepID)
+			plan, err = hook(ctx, stepID, choice)
 			return err
 		})
-		return planMsg{StepID: stepID, Items: items, Err: err}
+		return planMsg{StepID: stepID, Plan: plan, Err: err}
 	})
 	p.job = id
 	return tea.Batch(cmd, m.spinCmd())
 }
 
+// runPerform performs the queue's next step: the missing prerequisites
+// first (when the learner accepted them), then the step asked for.
 func (m *Model) runPerform() tea.Cmd {
 	p := m.perform
 	hook := m.hooks.Perform
-	stepID := p.stepID
+	if len(p.queue) == 0 {
+		p.queue = append(append([]string{}, p.missing...), p.stepID)
+	}
+	stepID := p.queue[0]
+	p.queue = p.queue[1:]
+	// Only the step asked for has two roads; prerequisites take their
+	// lesson's single one.
+	choice := PerformChoice{}
+	if len(p.queue) == 0 {
+		choice = p.choice
+	}
 	id, cmd := m.startJob(jobPerform, stepID, func(ctx context.Context, send func(tea.Msg)) tea.Msg {
 		var out steps.Outcome
 		err := guard(func() error {
 			var err error
-			out, err = hook(ctx, stepID, func(r ResourceProgress) { send(performProgressMsg{StepID: stepID, Progress: r}) })
+			out, err = hook(ctx, stepID, choice, func(r ResourceProgress) { send(performProgressMsg{StepID: stepID, Progress: r}) })
 			return err
 		})
 		return performDoneMsg{StepID: stepID, Outcome: out, Err: err}
@@ -90,21 +114,35 @@ func (m *Model) performMsg(msg tea.Msg) tea.Cmd {
 			m.perform, m.overlay = nil, ovNone
 			return nil
 		}
-		p.phase, p.plan = pfConfirm, msg.Items
+		p.phase, p.plan, p.missing = pfConfirm, msg.Plan.Items, msg.Plan.Missing
 		if msg.Err != nil {
 			p.planErr = msg.Err.Error()
 		}
 	case performProgressMsg:
-		if p == nil || p.stepID != msg.StepID {
+		if p == nil || p.phase != pfRunning {
 			return nil
 		}
 		p.progress = upsertProgress(p.progress, msg.Progress)
 	case performDoneMsg:
-		if p == nil || p.stepID != msg.StepID {
+		if p == nil || p.phase != pfRunning {
 			return nil
 		}
-		p.phase, p.outcome, p.err, p.cancelling = pfDone, msg.Outcome, msg.Err, false
 		n := steps.ByID(msg.StepID).Number
+		if msg.Err == nil && len(p.queue) > 0 {
+			// A prerequisite is done: keep what it made, check it, and go
+			// on with the next step of the queue.
+			p.done = append(p.done, msg.StepID)
+			cmds := []tea.Cmd{m.setStatus(stInfo, fmt.Sprintf("step %d performed; going on with step %d", n, steps.ByID(p.queue[0]).Number))}
+			if m.recordOutcome(msg.Outcome) {
+				cmds = append(cmds, m.saveCmd())
+			}
+			if m.hooks.RunChecks != nil {
+				cmds = append(cmds, m.startChecks(msg.StepID))
+			}
+			return tea.Batch(append(cmds, m.runPerform())...)
+		}
+		p.phase, p.outcome, p.err, p.cancelling = pfDone, msg.Outcome, msg.Err, false
+		p.queue = nil
 		var cmds []tea.Cmd
 		// What was made is worth keeping even when a later part failed
 		// (as `slab do` keeps it): the state file says what exists.
@@ -177,6 +215,12 @@ func (m *Model) performKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case pfConfirm:
 		switch {
+		case HasRoads(p.stepID) && key.Matches(msg, k.RoadLeast) && !p.choice.LeastPrivilege:
+			p.choice.LeastPrivilege = true
+			return m.planPerform()
+		case HasRoads(p.stepID) && key.Matches(msg, k.RoadGuide) && p.choice.LeastPrivilege:
+			p.choice.LeastPrivilege = false
+			return m.planPerform()
 		case key.Matches(msg, k.Confirm):
 			return m.runPerform()
 		case key.Matches(msg, k.Deny):

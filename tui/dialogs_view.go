@@ -124,6 +124,15 @@ func (m *Model) progressLines(ps []ResourceProgress, w int) []string {
 	return out
 }
 
+// joinNumbers is "2, 3" for step ids.
+func joinNumbers(ids []string) string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, fmt.Sprint(steps.ByID(id).Number))
+	}
+	return strings.Join(out, ", ")
+}
+
 func (m *Model) performLines(w int) (string, []string) {
 	s, p := m.styles, m.perform
 	st := steps.ByID(p.stepID)
@@ -133,6 +142,42 @@ func (m *Model) performLines(w int) (string, []string) {
 	case pfPlanning:
 		lines = append(lines, m.spinner()+" working out what this step would create or change…")
 	case pfConfirm:
+		if len(p.missing) > 0 {
+			var names []string
+			for _, id := range p.missing {
+				names = append(names, fmt.Sprintf("%d (%s)", steps.ByID(id).Number, id))
+			}
+			lines = append(lines, wrapLines(fmt.Sprintf("Step %d needs step %s first: %s not exist yet.", st.Number, strings.Join(names, ", "), map[bool]string{true: "it does", false: "they do"}[len(names) == 1]), w, s.Notice)...)
+			lines = append(lines, "")
+			for _, it := range p.plan {
+				lines = append(lines, wrapLines("• "+it, w, s.Info)...)
+			}
+			lines = append(lines, "", s.Bold.Render(fmt.Sprintf("Perform step %s first, then step %d?", joinNumbers(p.missing), st.Number))+" "+s.Key.Render("y")+" yes  "+s.Key.Render("n")+" no")
+			break
+		}
+		if HasRoads(p.stepID) {
+			least, guide := "  ", "  "
+			if p.choice.LeastPrivilege {
+				least = s.Pass.Render("❯ ")
+			} else {
+				guide = s.Pass.Render("❯ ")
+			}
+			road := func(mark, k, text string) []string {
+				out := wrapLines(text, w-4, s.Info)
+				for i := range out {
+					if i == 0 {
+						out[i] = mark + s.Key.Render(k) + " " + out[i]
+					} else {
+						out[i] = "    " + out[i]
+					}
+				}
+				return out
+			}
+			lines = append(lines, "The lesson teaches two roads for the role's permissions:")
+			lines = append(lines, road(least, "l", "least privilege: an inline policy scoped to the lab's table, bucket, topic and queue (what the exam expects)")...)
+			lines = append(lines, road(guide, "m", "the guide's road: attach the AWS managed FullAccess policies for S3, DynamoDB, SNS and SQS")...)
+			lines = append(lines, "")
+		}
 		lines = append(lines, "slab will do this step for you through the AWS SDK, against "+s.Bold.Render(m.opts.Target.Describe)+":", "")
 		switch {
 		case p.planErr != "":
@@ -185,6 +230,9 @@ func (m *Model) performLines(w int) (string, []string) {
 					line += s.Muted.Render(" · " + r.Detail)
 				}
 				lines = append(lines, truncate(line, w))
+			}
+			if len(p.done) > 0 {
+				lines = append(lines, "", fmt.Sprintf("Performed first: step %s (their checks run too).", joinNumbers(p.done)))
 			}
 			lines = append(lines, "", s.Pass.Render("Done."))
 		}

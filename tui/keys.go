@@ -31,6 +31,8 @@ type KeyMap struct {
 	Cancel            key.Binding
 	Quit              key.Binding
 	Confirm, Deny     key.Binding
+	RoadLeast         key.Binding
+	RoadGuide         key.Binding
 	Enter             key.Binding
 	ChoiceUp, ChoiceD key.Binding
 }
@@ -69,6 +71,8 @@ func DefaultKeyMap() KeyMap {
 		Confirm:      key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "yes")),
 		Deny:         key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n/esc", "no")),
 		Enter:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+		RoadLeast:    key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "least-privilege inline policy")),
+		RoadGuide:    key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "the guide's managed policies")),
 		ChoiceUp:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "choose")),
 		ChoiceD:      key.NewBinding(key.WithKeys("down", "j")),
 	}

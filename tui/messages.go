@@ -35,7 +35,7 @@ type (
 
 	planMsg struct {
 		StepID string
-		Items  []string
+		Plan   PerformPlan
 		Err    error
 	}
 	performProgressMsg struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/checks"
+	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/state"
 	"github.com/slab-lab/slab/steps"
 )
@@ -72,11 +73,13 @@ type Hooks struct {
 	// RunChecks verifies one step with read-only calls, reporting each result
 	// as it comes. Probes are not part of it.
 	RunChecks func(ctx context.Context, stepID string, progress func(checks.Result)) ([]checks.Result, error)
-	// PlanPerform lists what Perform would create or change, for the
+	// PlanPerform lists what Perform would create or change with the
+	// learner's choice, and which prerequisite steps are missing, for the
 	// confirmation. Optional: without it the confirmation is generic.
-	PlanPerform func(ctx context.Context, stepID string) ([]string, error)
-	// Perform does the step (idempotently), reporting each resource.
-	Perform func(ctx context.Context, stepID string, progress func(ResourceProgress)) (steps.Outcome, error)
+	PlanPerform func(ctx context.Context, stepID string, c PerformChoice) (PerformPlan, error)
+	// Perform does the step (idempotently) on the chosen road, reporting
+	// each resource.
+	Perform func(ctx context.Context, stepID string, c PerformChoice, progress func(ResourceProgress)) (steps.Outcome, error)
 	// Probe runs the end-to-end probes (they write test data and remove it).
 	Probe func(ctx context.Context, progress func(checks.Result)) ([]checks.Result, error)
 	// CleanupPlan discovers the lab's resources and orders their deletion.
@@ -170,3 +173,23 @@ type CostLine struct {
 	PerDay   float64
 	PerMonth float64
 }
+
+// PerformChoice is the road the learner picked where the lesson teaches two
+// (step 1: a least-privilege inline policy, or the guide's AWS managed
+// FullAccess policies), as `slab do --least-privilege` picks on the
+// command line.
+type PerformChoice struct {
+	LeastPrivilege bool
+}
+
+// PerformPlan is what a perform would do, for its confirmation.
+type PerformPlan struct {
+	// Items name each change truthfully ("attach AWS managed policy ...").
+	Items []string
+	// Missing are the prerequisite steps that do not exist yet, in lab
+	// order: the tutor offers to perform them first.
+	Missing []string
+}
+
+// HasRoads reports whether a step's lesson teaches two roads.
+func HasRoads(stepID string) bool { return stepID == lab.StepIAMRole }

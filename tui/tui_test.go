@@ -336,11 +336,11 @@ func TestResumeShowsEarlierResultsWithoutRunning(t *testing.T) {
 func TestPerformWithConfirmation(t *testing.T) {
 	st := &store{}
 	o := sandboxOptions(st)
-	o.Hooks.PlanPerform = func(ctx context.Context, stepID string) ([]string, error) {
-		return []string{"create DynamoDB table lambda-integration-data (on-demand, key id)", "wait until the table is ACTIVE"}, nil
+	o.Hooks.PlanPerform = func(ctx context.Context, stepID string, c PerformChoice) (PerformPlan, error) {
+		return PerformPlan{Items: []string{"create DynamoDB table lambda-integration-data (on-demand, key id)", "wait until the table is ACTIVE"}}, nil
 	}
 	performed := make(chan string, 1)
-	o.Hooks.Perform = func(ctx context.Context, stepID string, progress func(ResourceProgress)) (steps.Outcome, error) {
+	o.Hooks.Perform = func(ctx context.Context, stepID string, c PerformChoice, progress func(ResourceProgress)) (steps.Outcome, error) {
 		progress(ResourceProgress{Resource: "DynamoDB table lambda-integration-data", Action: "create", State: Started})
 		progress(ResourceProgress{Resource: "DynamoDB table lambda-integration-data", Action: "create", State: Done, Detail: "ACTIVE"})
 		performed <- stepID
@@ -383,7 +383,7 @@ func TestPerformWithConfirmation(t *testing.T) {
 func TestPerformCancelledWithEsc(t *testing.T) {
 	o := sandboxOptions(&store{})
 	observed := make(chan error, 1)
-	o.Hooks.Perform = func(ctx context.Context, stepID string, progress func(ResourceProgress)) (steps.Outcome, error) {
+	o.Hooks.Perform = func(ctx context.Context, stepID string, c PerformChoice, progress func(ResourceProgress)) (steps.Outcome, error) {
 		progress(ResourceProgress{Resource: "IAM role lambda-integration-role", Action: "create", State: Done})
 		progress(ResourceProgress{Resource: "policy AWSLambdaBasicExecutionRole", Action: "attach", State: Started})
 		<-ctx.Done()

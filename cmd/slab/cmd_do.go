@@ -429,45 +429,41 @@ func addPerformHooks(s *session, h *tui.Hooks) {
 	opts := func() steps.PerformOptions {
 		return steps.PerformOptions{Arch: lambdas.ArchARM64, StateID: s.st.ID, Version: version}
 	}
-	h.PlanPerform = func(ctx context.Context, stepID string) ([]string, error) {
+	h.PlanPerform = func(ctx context.Context, stepID string, c tui.PerformChoice) (tui.PerformPlan, error) {
+		var plan tui.PerformPlan
 		st := steps.ByID(stepID)
 		if st == nil || st.Perform == nil {
-			return nil, fmt.Errorf("no perform for step %q", stepID)
+			return plan, fmt.Errorf("no perform for step %q", stepID)
 		}
-		var lines []string
 		for _, pid := range steps.Prerequisites[stepID] {
 			done, what, err := steps.Done(ctx, s.env, s.names, pid)
 			if err != nil {
-				return nil, err
+				return plan, err
 			}
 			if !done {
 				p := steps.ByID(pid)
-				lines = append(lines, fmt.Sprintf("needs step %d (%s) first: %s does not exist", p.Number, p.ID, what))
+				plan.Missing = append(plan.Missing, pid)
+				plan.Items = append(plan.Items, fmt.Sprintf("step %d (%s): %s does not exist", p.Number, p.ID, what))
 			}
 		}
-		if len(lines) > 0 {
-			return lines, nil
+		if len(plan.Missing) > 0 {
+			return plan, nil
 		}
 		o := opts()
-		o.DryRun = true
+		o.DryRun, o.LeastPrivilege = true, c.LeastPrivilege
 		out, err := st.Perform(ctx, s.env, s.names, o)
 		for _, r := range out.Resources {
 			if r.Action == steps.ActionCorrect {
 				continue
 			}
-			verb := strings.TrimPrefix(r.Action, "would ")
-			line := verb + " " + r.Resource
-			if r.Detail != "" {
-				line += ": " + r.Detail
-			}
-			lines = append(lines, line)
+			plan.Items = append(plan.Items, planLine(r))
 		}
-		if len(lines) == 0 && err == nil {
-			lines = append(lines, "everything is already correct: nothing to change")
+		if len(plan.Items) == 0 && err == nil {
+			plan.Items = append(plan.Items, "everything is already correct: nothing to change")
 		}
-		return lines, err
+		return plan, err
 	}
-	h.Perform = func(ctx context.Context, stepID string, progress func(tui.ResourceProgress)) (steps.Outcome, error) {
+	h.Perform = func(ctx context.Context, stepID string, c tui.PerformChoice, progress func(tui.ResourceProgress)) (steps.Outcome, error) {
 		st := steps.ByID(stepID)
 		if st == nil || st.Perform == nil {
 			return steps.Outcome{}, fmt.Errorf("no perform for step %q", stepID)
@@ -483,6 +479,7 @@ func addPerformHooks(s *session, h *tui.Hooks) {
 			}
 		}
 		o := opts()
+		o.LeastPrivilege = c.LeastPrivilege
 		o.Progress = func(r steps.ResourceOutcome) {
 			state := tui.Done
 			if r.Action == steps.ActionFailed {
@@ -492,4 +489,29 @@ func addPerformHooks(s *session, h *tui.Hooks) {
 		}
 		return st.Perform(ctx, s.env, s.names, o)
 	}
+}
+
+// planLine names a planned change by what it really does: a managed
+// policy is attached (AWS owns it; nothing is created), an inline policy is
+// put on the role.
+func planLine(r steps.ResourceOutcome) string {
+	verb := strings.TrimPrefix(r.Action, "would ")
+	what := r.Resource
+	if rest, ok := strings.CutPrefix(what, "managed policy "); ok {
+		policy, role, _ := strings.Cut(rest, " on role ")
+		switch {
+		case strings.HasPrefix(r.Detail, "detached"):
+			verb, what = "detach", "AWS managed policy "+policy+" from role "+role
+		case verb == "create":
+			verb, what = "attach", "AWS managed policy "+policy+" to role "+role
+		}
+	} else if rest, ok := strings.CutPrefix(what, "inline policy "); ok && (verb == "create" || verb == "update") {
+		policy, role, _ := strings.Cut(rest, " on role ")
+		verb, what = "put", "inline policy "+policy+" on role "+role
+	}
+	line := verb + " " + what
+	if r.Detail != "" {
+		line += ": " + r.Detail
+	}
+	return line
 }

@@ -383,24 +383,51 @@ func TestTutorPerformHooks(t *testing.T) {
 	if h.PlanPerform == nil || h.Perform == nil {
 		t.Fatal("perform hooks not wired")
 	}
-	plan, err := h.PlanPerform(ctx, "sns-sqs")
-	if err != nil || len(plan) != 5 || plan[0] != "create SNS topic lambda-integration-notifications: does not exist" {
-		t.Fatalf("plan: %v %q", err, plan)
+	plan, err := h.PlanPerform(ctx, "sns-sqs", tui.PerformChoice{})
+	if err != nil || len(plan.Items) != 5 || plan.Items[0] != "create SNS topic lambda-integration-notifications: does not exist" || len(plan.Missing) != 0 {
+		t.Fatalf("plan: %v %+v", err, plan)
 	}
 	var progress []string
-	out, err := h.Perform(ctx, "sns-sqs", func(p tui.ResourceProgress) { progress = append(progress, p.Action+" "+p.Resource) })
+	out, err := h.Perform(ctx, "sns-sqs", tui.PerformChoice{}, func(p tui.ResourceProgress) { progress = append(progress, p.Action+" "+p.Resource) })
 	if err != nil || len(out.Resources) != 5 || len(progress) != 5 || progress[0] != "created SNS topic lambda-integration-notifications" {
 		t.Fatalf("perform: %v %v %+v", err, progress, out)
 	}
-	plan, err = h.PlanPerform(ctx, "sns-sqs")
-	if err != nil || len(plan) != 1 || !strings.Contains(plan[0], "already correct") {
-		t.Errorf("plan after perform: %v %q", err, plan)
+	plan, err = h.PlanPerform(ctx, "sns-sqs", tui.PerformChoice{})
+	if err != nil || len(plan.Items) != 1 || !strings.Contains(plan.Items[0], "already correct") {
+		t.Errorf("plan after perform: %v %+v", err, plan)
 	}
-	plan, _ = h.PlanPerform(ctx, "queue-processor")
-	if len(plan) != 2 || !strings.Contains(plan[0], "needs step 1 (iam-role) first") {
-		t.Errorf("plan without prerequisites: %q", plan)
+	// Missing prerequisites are named as steps, for the tutor to offer
+	// performing them first.
+	plan, _ = h.PlanPerform(ctx, "queue-processor", tui.PerformChoice{})
+	if len(plan.Missing) != 2 || plan.Missing[0] != "iam-role" || plan.Missing[1] != "dynamodb-table" || !strings.Contains(plan.Items[0], "step 1 (iam-role)") {
+		t.Errorf("plan without prerequisites: %+v", plan)
 	}
-	if _, err := h.Perform(ctx, "queue-processor", func(tui.ResourceProgress) {}); err == nil || !strings.Contains(err.Error(), "do step 1 (iam-role) first") {
+	if _, err := h.Perform(ctx, "queue-processor", tui.PerformChoice{}, func(tui.ResourceProgress) {}); err == nil || !strings.Contains(err.Error(), "do step 1 (iam-role) first") {
 		t.Errorf("perform without prerequisites: %v", err)
 	}
+	// Step 1's two roads, each named truthfully.
+	guide, err := h.PlanPerform(ctx, "iam-role", tui.PerformChoice{})
+	if err != nil || !containsLine(guide.Items, "attach AWS managed policy AmazonS3FullAccess to role lambda-integration-role") {
+		t.Errorf("the guide's road: %v %+v", err, guide)
+	}
+	least, err := h.PlanPerform(ctx, "iam-role", tui.PerformChoice{LeastPrivilege: true})
+	if err != nil || containsLine(least.Items, "AmazonS3FullAccess") || !containsLine(least.Items, "put inline policy") {
+		t.Errorf("least privilege: %v %+v", err, least)
+	}
+	if _, err := h.Perform(ctx, "iam-role", tui.PerformChoice{LeastPrivilege: true}, func(tui.ResourceProgress) {}); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := h.PlanPerform(ctx, "iam-role", tui.PerformChoice{LeastPrivilege: true})
+	if len(again.Items) != 1 || !strings.Contains(again.Items[0], "already correct") {
+		t.Errorf("least privilege performed, then planned again: %+v", again)
+	}
+}
+
+func containsLine(lines []string, sub string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
 }
