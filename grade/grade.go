@@ -35,7 +35,10 @@ type Options struct {
 	CheckConcurrency int
 	// Timeout bounds one student (default 2 minutes).
 	Timeout time.Duration
-	Rubric  *Rubric
+	// FullEvidence keeps each evidence item whole in the rows; otherwise it
+	// is cut at safetext.MaxItem with a note.
+	FullEvidence bool
+	Rubric       *Rubric
 	// Skip names students already graded (--resume); they are not graded again.
 	Skip map[string]bool
 	// OnRow is called, serialised, as each student finishes. It is not
@@ -199,7 +202,7 @@ func (g *grader) one(ctx context.Context, s Student) Row {
 	}
 	rep := checks.Run(ctx, env, names, checks.Options{IDs: ids, Concurrency: g.o.CheckConcurrency})
 	reweight(&rep, g.o.Rubric)
-	doc := report.NewDocument(rep, report.Options{Version: g.o.Version, Now: start})
+	doc := report.NewDocument(rep, report.Options{Version: g.o.Version, Now: start, FullEvidence: g.o.FullEvidence})
 	row.Target, row.Summary, row.Checks, row.Steps = doc.Target, doc.Summary, doc.Checks, doc.Steps
 	row.Status, row.Score, row.MaxScore = doc.Summary.Status, doc.Summary.Score, doc.Summary.MaxScore
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

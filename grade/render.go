@@ -1,6 +1,7 @@
 package grade
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slab-lab/slab/checks"
+	"github.com/slab-lab/slab/internal/safetext"
 	"github.com/slab-lab/slab/report"
 )
 
@@ -86,11 +88,11 @@ func (c Class) rubricLine() string {
 func Table(w io.Writer, c Class) error {
 	name, acct := len("STUDENT"), len("ACCOUNT")
 	for _, r := range c.Rows {
-		name = max(name, len(r.Student))
-		acct = max(acct, len(r.Target.Account))
+		name = max(name, len(safetext.Line(r.Student)))
+		acct = max(acct, len(safetext.Line(r.Target.Account)))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d students, %s\n\n", c.Target, len(c.Rows), c.rubricLine())
+	fmt.Fprintf(&b, "%s: %d students, %s\n\n", safetext.Line(c.Target), len(c.Rows), c.rubricLine())
 	fmt.Fprintf(&b, "%-*s  %-*s  %9s  %-6s  %s\n", name, "STUDENT", acct, "ACCOUNT", "SCORE", "STATUS", "FAILING")
 	for _, r := range c.Rows {
 		score := fmt.Sprintf("%d/%d", r.Score, r.Total)
@@ -103,9 +105,9 @@ func Table(w io.Writer, c Class) error {
 			what = append(what, "could not tell: "+strings.Join(errored, ", "))
 		}
 		if r.Error != "" {
-			what = append(what, r.Error)
+			what = append(what, safetext.Line(safetext.Truncate(r.Error, safetext.MaxItem)))
 		}
-		fmt.Fprintf(&b, "%-*s  %-*s  %9s  %-6s  %s\n", name, r.Student, acct, orDash(r.Target.Account), score, r.Status, strings.Join(what, "; "))
+		fmt.Fprintf(&b, "%-*s  %-*s  %9s  %-6s  %s\n", name, safetext.Line(r.Student), acct, orDash(safetext.Line(r.Target.Account)), score, r.Status, strings.Join(what, "; "))
 	}
 	n := c.Counts()
 	fmt.Fprintf(&b, "\n%d passed, %d failed, %d could not be graded fully\n", n.Passed, n.Failed, n.Errored)
@@ -130,11 +132,13 @@ func CSV(w io.Writer, c Class) error {
 		return err
 	}
 	for _, r := range c.Rows {
-		rec := []string{r.Student, r.Target.Account, r.Target.Region}
+		// The student's cells are neutralised (OWASP CSV injection);
+		// ours (statuses, numbers) are written as they are.
+		rec := []string{safetext.CSVCell(r.Student), safetext.CSVCell(r.Target.Account), safetext.CSVCell(r.Target.Region)}
 		for _, id := range ids {
 			rec = append(rec, r.StatusOf(id))
 		}
-		rec = append(rec, strconv.Itoa(r.Score), strconv.Itoa(r.MaxScore), strconv.Itoa(r.Total), r.Status, r.Error)
+		rec = append(rec, strconv.Itoa(r.Score), strconv.Itoa(r.MaxScore), strconv.Itoa(r.Total), r.Status, safetext.CSVCell(r.Error))
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
@@ -176,11 +180,16 @@ func JSON(w io.Writer, c Class) error {
 	if rows == nil {
 		rows = []Row{}
 	}
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(ClassDocument{SchemaVersion: SchemaVersion, SlabVersion: c.Version, GeneratedAt: c.GeneratedAt.UTC(),
-		Target: c.Target, Rubric: c.rubricJSON(), Counts: c.Counts(), Students: rows})
+	if err := enc.Encode(ClassDocument{SchemaVersion: SchemaVersion, SlabVersion: c.Version, GeneratedAt: c.GeneratedAt.UTC(),
+		Target: c.Target, Rubric: c.rubricJSON(), Counts: c.Counts(), Students: rows}); err != nil {
+		return err
+	}
+	_, err := w.Write(safetext.JSON(buf.Bytes()))
+	return err
 }
 
 // JUnit documents: one <testsuite> per student, one <testcase> per check
@@ -228,7 +237,7 @@ func JUnit(w io.Writer, c Class) error {
 	for _, r := range c.Rows {
 		s := JUnitSuite{Name: clean(r.Student), Timestamp: r.GradedAt.UTC().Format("2006-01-02T15:04:05"), Time: secs(r.DurationMS),
 			Properties: &JUnitProps{Props: []JUnitProp{
-				{Name: "student", Value: clean(r.Student)}, {Name: "account", Value: r.Target.Account}, {Name: "region", Value: r.Target.Region},
+				{Name: "student", Value: clean(r.Student)}, {Name: "account", Value: clean(r.Target.Account)}, {Name: "region", Value: clean(r.Target.Region)},
 				{Name: "score", Value: strconv.Itoa(r.Score)}, {Name: "max_score", Value: strconv.Itoa(r.MaxScore)}, {Name: "rubric_total", Value: strconv.Itoa(r.Total)},
 				{Name: "status", Value: r.Status},
 			}}}
@@ -286,13 +295,10 @@ func Markdown(w io.Writer, c Class) error {
 		if r.Error != "" {
 			what = append(what, mdEscape(r.Error))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d/%d | %s | %s |\n", mdEscape(r.Student), orDash(r.Target.Account), r.Score, r.Total, r.Status, strings.Join(what, ", "))
+		fmt.Fprintf(&b, "| %s | %s | %d/%d | %s | %s |\n", mdEscape(r.Student), orDash(mdEscape(r.Target.Account)), r.Score, r.Total, r.Status, strings.Join(what, ", "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return strings.ReplaceAll(s, "\n", " ")
-}
+func mdEscape(s string) string { return safetext.Markdown(safetext.Truncate(s, safetext.MaxItem)) }

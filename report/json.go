@@ -1,11 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"time"
 
 	"github.com/slab-lab/slab/checks"
+	"github.com/slab-lab/slab/internal/safetext"
 )
 
 // SchemaVersion is the version of the JSON document; it changes only when a
@@ -83,9 +85,12 @@ func NewDocument(rep checks.Report, o Options) Document {
 		d.Steps = append(d.Steps, StepJSON{ID: st.ID, Number: stepNumber(st.ID), Status: st.Status.String(), Score: st.Score, MaxScore: st.MaxScore})
 	}
 	for _, r := range rep.Results {
-		ev := r.Evidence
-		if ev == nil {
-			ev = []string{}
+		ev := make([]string, 0, len(r.Evidence))
+		for _, e := range r.Evidence {
+			if !o.FullEvidence {
+				e = safetext.Truncate(e, safetext.MaxItem)
+			}
+			ev = append(ev, e)
 		}
 		d.Checks = append(d.Checks, CheckJSON{ID: r.CheckID, Step: r.Step, Status: r.Status.String(), Summary: r.Summary,
 			Evidence: ev, Hint: r.Hint, Weight: r.Weight, DurationMS: r.Duration.Milliseconds()})
@@ -95,8 +100,13 @@ func NewDocument(rep checks.Report, o Options) Document {
 
 // JSON writes the report as an indented JSON document.
 func JSON(w io.Writer, rep checks.Report, o Options) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(NewDocument(rep, o))
+	if err := enc.Encode(NewDocument(rep, o)); err != nil {
+		return err
+	}
+	_, err := w.Write(safetext.JSON(buf.Bytes()))
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/slab-lab/slab/checks"
+	"github.com/slab-lab/slab/internal/safetext"
 )
 
 // The JUnit document: <testsuites> with one <testsuite> per step and one
@@ -66,8 +67,9 @@ type JUnitProblem struct {
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
-// CleanXML drops characters XML 1.0 cannot carry (control characters from a
-// log line, say).
+// CleanXML makes s safe for a JUnit document that CI pages render and
+// people read in logs: controls escaped visibly (safetext.Text), and the
+// characters XML 1.0 cannot carry dropped.
 func CleanXML(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -77,7 +79,7 @@ func CleanXML(s string) string {
 			return -1
 		}
 		return r
-	}, s)
+	}, safetext.Text(s))
 }
 
 func details(r checks.Result) string { return FindingText(r.Summary, r.Evidence, r.Hint) }
@@ -88,7 +90,7 @@ func FindingText(summary string, evidence []string, hint string) string {
 	var b strings.Builder
 	b.WriteString(summary)
 	for _, e := range evidence {
-		b.WriteString("\nsaw: " + e)
+		b.WriteString("\nsaw: " + safetext.Truncate(e, safetext.MaxItem))
 	}
 	if hint != "" {
 		b.WriteString("\nfix: " + hint)
@@ -100,11 +102,11 @@ func FindingText(summary string, evidence []string, hint string) string {
 func JUnit(w io.Writer, rep checks.Report, o Options) error {
 	ts := o.generated(rep).Format("2006-01-02T15:04:05")
 	props := &JUnitProps{Props: []JUnitProp{
-		{"target", TargetLine(rep.Target)},
+		{"target", CleanXML(TargetLine(rep.Target))},
 		{"target.kind", rep.Target.Kind},
-		{"target.account", rep.Target.Account},
-		{"target.region", rep.Target.Region},
-		{"target.endpoint", rep.Target.Endpoint},
+		{"target.account", CleanXML(rep.Target.Account)},
+		{"target.region", CleanXML(rep.Target.Region)},
+		{"target.endpoint", CleanXML(rep.Target.Endpoint)},
 		{"slab.version", o.Version},
 	}}
 	doc := junitSuites{Name: CleanXML("slab check: " + TargetLine(rep.Target)), Time: seconds(rep.Duration)}

@@ -7,18 +7,16 @@ import (
 	"strings"
 
 	"github.com/slab-lab/slab/checks"
+	"github.com/slab-lab/slab/internal/safetext"
 )
 
 var statusMark = map[checks.Status]string{
 	checks.Pass: "✅ pass", checks.Warn: "⚠️ warn", checks.Fail: "❌ fail", checks.Error: "❓ error", checks.Skip: "⏭️ skip",
 }
 
-// cell makes text safe for a Markdown table cell.
-func cell(s string) string {
-	s = strings.ReplaceAll(s, "\r", "")
-	s = strings.ReplaceAll(s, "\n", "<br>")
-	return strings.ReplaceAll(s, "|", "\\|")
-}
+// cell makes text safe for a Markdown table cell or list item: one line,
+// no Markdown or HTML a renderer would act on.
+func cell(s string) string { return safetext.Markdown(safetext.Truncate(s, safetext.MaxItem)) }
 
 // Markdown writes the report as a CI step summary (GitHub's
 // $GITHUB_STEP_SUMMARY, GitLab's job summaries): the target, the counts, a
@@ -51,16 +49,16 @@ func Markdown(w io.Writer, rep checks.Report, o Options) error {
 		fmt.Fprintln(bw, "### What to look at")
 		fmt.Fprintln(bw)
 		for _, r := range notPassed {
-			fmt.Fprintf(bw, "- %s `%s`: %s\n", statusMark[r.Status], r.CheckID, oneLine(r.Summary))
+			fmt.Fprintf(bw, "- %s `%s`: %s\n", statusMark[r.Status], r.CheckID, cell(r.Summary))
 			if r.Hint != "" {
-				fmt.Fprintf(bw, "  - fix: %s\n", oneLine(r.Hint))
+				fmt.Fprintf(bw, "  - fix: %s\n", safetext.MarkdownAuthored(r.Hint))
 			}
 			if len(r.Evidence) > 0 {
 				fmt.Fprintln(bw, "  <details><summary>evidence</summary>")
 				fmt.Fprintln(bw)
 				fmt.Fprintln(bw, "  ```")
 				for _, e := range r.Evidence {
-					fmt.Fprintln(bw, "  "+strings.ReplaceAll(strings.ReplaceAll(e, "```", "'''"), "\n", "\n  "))
+					fmt.Fprintln(bw, "  "+strings.ReplaceAll(safetext.CodeBlock(safetext.Truncate(e, safetext.MaxItem)), "\n", "\n  "))
 				}
 				fmt.Fprintln(bw, "  ```")
 				fmt.Fprintln(bw, "  </details>")
@@ -69,5 +67,3 @@ func Markdown(w io.Writer, rep checks.Report, o Options) error {
 	}
 	return bw.Flush()
 }
-
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

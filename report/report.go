@@ -26,6 +26,10 @@ type Options struct {
 	Version string
 	// Now is the generation time (default: the report's start).
 	Now time.Time
+	// FullEvidence keeps every evidence item whole in the JSON document;
+	// otherwise each is cut at safetext.MaxItem with a note, as in every
+	// format meant for people (a student's 6 MB policy made a 6.3 MB report).
+	FullEvidence bool
 }
 
 // Write renders rep in format.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/slab-lab/slab/checks"
+	"github.com/slab-lab/slab/internal/safetext"
 )
 
 const (
@@ -41,7 +42,7 @@ func label(st checks.Status) string { return strings.ToUpper(st.String()) }
 func Text(w io.Writer, rep checks.Report, o Options) error {
 	p := painter(o.Color)
 	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, p.paint(ansiBold, TargetLine(rep.Target)))
+	fmt.Fprintln(bw, p.paint(ansiBold, safetext.Line(TargetLine(rep.Target))))
 	width := 0
 	for _, r := range rep.Results {
 		if len(r.CheckID) > width {
@@ -53,15 +54,15 @@ func Text(w io.Writer, rep checks.Report, o Options) error {
 		head := fmt.Sprintf("Step %d  %s", stepNumber(s.ID), s.ID)
 		fmt.Fprintf(bw, "%s  %s  %d/%d\n", p.paint(ansiBold, head), p.paint(statusColor[s.Status], label(s.Status)), s.Score, s.MaxScore)
 		for _, r := range s.Results {
-			fmt.Fprintf(bw, "  %s  %-*s  %s\n", p.paint(statusColor[r.Status], fmt.Sprintf("%-5s", label(r.Status))), width, r.CheckID, r.Summary)
+			fmt.Fprintf(bw, "  %s  %-*s  %s\n", p.paint(statusColor[r.Status], fmt.Sprintf("%-5s", label(r.Status))), width, r.CheckID, safetext.Line(safetext.Truncate(r.Summary, safetext.MaxItem)))
 			if r.Status == checks.Pass {
 				continue
 			}
 			for _, e := range r.Evidence {
-				fmt.Fprintf(bw, "         %s %s\n", p.paint(ansiDim, "saw:"), p.paint(ansiDim, indentLines(e, "              ")))
+				fmt.Fprintf(bw, "         %s %s\n", p.paint(ansiDim, "saw:"), p.paint(ansiDim, indentLines(safetext.Evidence(e), "              ")))
 			}
 			if r.Hint != "" {
-				fmt.Fprintf(bw, "         %s %s\n", p.paint(ansiBold, "fix:"), r.Hint)
+				fmt.Fprintf(bw, "         %s %s\n", p.paint(ansiBold, "fix:"), indentLines(safetext.Text(r.Hint), "              "))
 			}
 		}
 	}

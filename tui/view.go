@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/slab-lab/slab/checks"
+	"github.com/slab-lab/slab/internal/safetext"
 	"github.com/slab-lab/slab/steps"
 )
 
@@ -413,7 +414,7 @@ func (m *Model) resultLines(w int) (lines []string, selLine int) {
 		}
 		lines = append(lines, s.Bold.Render(head))
 		if v.err != "" {
-			lines = append(lines, wrapLines("last run failed: "+v.err, w, s.Problem)...)
+			lines = append(lines, wrapLines("last run failed: "+safetext.Line(v.err), w, s.Problem)...)
 		}
 	}
 	selLine = len(lines)
@@ -422,23 +423,26 @@ func (m *Model) resultLines(w int) (lines []string, selLine int) {
 		// The check's title says what is expected, the summary what was
 		// found; a result without a known title shows its id.
 		title := checkTitle(r.CheckID)
-		row := icon + " " + title + s.Muted.Render(" · ") + r.Summary
+		// Summaries, evidence and hints quote what students stored: they
+		// reach the terminal only through the sanitiser.
+		summary := safetext.Line(safetext.Truncate(r.Summary, safetext.MaxItem))
+		row := icon + " " + title + s.Muted.Render(" · ") + summary
 		if title == "" {
-			row = icon + " " + r.Summary + s.Muted.Render("  "+r.CheckID)
+			row = icon + " " + summary + s.Muted.Render("  "+r.CheckID)
 		}
 		if i == m.resultSel && m.focus == focusResults {
 			selLine = len(lines)
 			if title != "" {
 				lines = append(lines, s.ResultSelected.Render(ansi.Strip(truncate(icon+" "+title, w))))
-				lines = append(lines, hanging("  found: ", r.Summary, w, s.Info)...)
+				lines = append(lines, hanging("  found: ", summary, w, s.Info)...)
 			} else {
 				lines = append(lines, s.ResultSelected.Render(ansi.Strip(truncate(row, w))))
 			}
 			for _, e := range r.Evidence {
-				lines = append(lines, hanging("  saw: ", e, w, s.Evidence)...)
+				lines = append(lines, hanging("  saw: ", safetext.Evidence(e), w, s.Evidence)...)
 			}
 			if r.Hint != "" {
-				lines = append(lines, hanging("  fix: ", r.Hint, w, s.Hint)...)
+				lines = append(lines, hanging("  fix: ", safetext.Text(r.Hint), w, s.Hint)...)
 			}
 			if id := hintTrouble(r.Hint); id != "" {
 				lines = append(lines, s.Link.Render("  f: troubleshooting › "+id))

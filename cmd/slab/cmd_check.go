@@ -22,6 +22,7 @@ type checkOptions struct {
 	Probe       bool
 	Format      string
 	Concurrency int
+	FullEvid    bool
 }
 
 func newCheckCmd(ios *IOStreams, g *globalOptions) *cobra.Command {
@@ -47,6 +48,7 @@ network), 2 for usage errors. --format json is a stable schema (see README).`,
 	f := cmd.Flags()
 	f.BoolVar(&o.Probe, "probe", false, "also run the end-to-end probes (they write test data and remove it)")
 	f.StringVar(&o.Format, "format", "text", "output format: "+strings.Join(report.Formats, ", "))
+	f.BoolVar(&o.FullEvid, "full-evidence", false, "keep every evidence item whole in --format json (otherwise cut at 2 KB with a note, as in every format)")
 	f.IntVar(&o.Concurrency, "concurrency", 8, "checks running at once")
 	return cmd
 }
@@ -83,7 +85,7 @@ func runCheck(ctx context.Context, ios *IOStreams, g *globalOptions, o *checkOpt
 	}
 	defer s.close()
 	rep := checks.Run(ctx, s.env, s.names, checks.Options{Steps: o.Steps, Probe: o.Probe, Concurrency: o.Concurrency})
-	if err := report.Write(ios.Out, o.Format, rep, report.Options{Color: ios.ColorEnabled() && o.Format == "text", Version: version}); err != nil {
+	if err := report.Write(ios.Out, o.Format, rep, report.Options{Color: ios.ColorEnabled() && o.Format == "text", Version: version, FullEvidence: o.FullEvid}); err != nil {
 		return fmt.Errorf("write the report: %w", err)
 	}
 	if ctx.Err() != nil {

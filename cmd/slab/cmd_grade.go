@@ -32,6 +32,7 @@ type gradeOptions struct {
 	Concurrency int
 	Timeout     time.Duration
 	Resume      bool
+	FullEvid    bool
 }
 
 func newGradeCmd(ios *IOStreams, g *globalOptions) *cobra.Command {
@@ -74,6 +75,7 @@ could not tell), 2 usage errors (roster, rubric, flags), 130 interrupted.`,
 	f.StringVar(&o.Format, "format", "csv", "report file format: "+strings.Join(grade.Formats, ", "))
 	f.StringVar(&o.Out, "out", "", "write the report to this file (and rows as they finish to FILE.partial.jsonl)")
 	f.StringVar(&o.OutMode, "out-mode", "0600", "permissions of the --out file, in octal: reports hold what students stored, readable by the grader alone unless asked")
+	f.BoolVar(&o.FullEvid, "full-evidence", false, "keep every evidence item whole in the JSON report (otherwise cut at 2 KB with a note)")
 	f.BoolVar(&o.Resume, "resume", false, "skip students already graded in --out's partial file")
 	return cmd
 }
@@ -176,7 +178,7 @@ func runGrade(ctx context.Context, ios *IOStreams, g *globalOptions, o *gradeOpt
 	var wmu sync.Mutex
 	started := time.Now()
 	rows := grade.Run(ctx, students, grade.Options{
-		Base: base, Names: names, Concurrency: o.Concurrency, Timeout: o.Timeout, Rubric: rubric, Skip: skip, Version: version,
+		Base: base, Names: names, Concurrency: o.Concurrency, Timeout: o.Timeout, Rubric: rubric, Skip: skip, Version: version, FullEvidence: o.FullEvid,
 		OnRow: func(r grade.Row) {
 			if partial != nil {
 				if err := partial.Append(r); err != nil {

@@ -1,0 +1,61 @@
+package tui
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slab-lab/slab/checks"
+	"github.com/slab-lab/slab/internal/safetext"
+	"github.com/slab-lab/slab/lab"
+)
+
+// sgrOnly matches the tutor's own styling (SGR sequences); anything else
+// that drives the terminal must have come from a student's value.
+var sgrOnly = regexp.MustCompile("\x1b\\[[0-9;:]*m")
+
+// rawScreen is the current frame as written to the terminal, escapes and all.
+func (h *harness) rawScreen() string {
+	ch := make(chan snapshot, 1)
+	h.tm.Send(snapshotMsg{ch: ch})
+	select {
+	case s := <-ch:
+		return s.screen
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("no snapshot: the program is stuck")
+		return ""
+	}
+}
+
+// The hostile set in check summaries, evidence and hints reaches the
+// tutor's screen only as visible escapes.
+func TestTutorShowsHostileValuesInert(t *testing.T) {
+	var ev []string
+	for _, h := range safetext.Hostile {
+		ev = append(ev, "value "+h)
+	}
+	rs := []checks.Result{{CheckID: "iam-role.exists", Step: lab.StepIAMRole, Status: checks.Fail, Weight: 1,
+		Summary: "saw " + strings.Join(safetext.Hostile, " "), Evidence: ev, Hint: "fix " + safetext.Hostile[0]}}
+	// The hint comes after the evidence: the first items are enough to
+	// keep it on a 40-line screen.
+	rs[0].Evidence = rs[0].Evidence[:8]
+	o := sandboxOptions(&store{})
+	o.Hooks.RunChecks = func(ctx context.Context, stepID string, progress func(checks.Result)) ([]checks.Result, error) {
+		return rs, nil
+	}
+	h := start(t, o, 120, 40)
+	h.waitFor("What and why")
+	h.keys("c")
+	h.settle(`saw \x1b]0;pwned title\x07`)
+	h.keys("tab", "tab")
+	h.settle(`value \x1b]0;pwned title\x07`, `value all good\rFAIL`, `fix \x1b]0;pwned title\x07`)
+	raw := sgrOnly.ReplaceAllString(h.rawScreen(), "")
+	if r, i := safetext.Unsafe(raw); i >= 0 {
+		t.Errorf("%U at byte %d of the screen: %q", r, i, raw[max(0, i-40):min(len(raw), i+40)])
+	}
+	if strings.Contains(raw, "\x1b") {
+		t.Errorf("an escape other than styling reached the screen")
+	}
+}
