@@ -133,7 +133,7 @@ func checkQueuePolicy(ctx context.Context, r *run) Result {
 	doc := q.Attrs["Policy"]
 	fix := hint(r.policyCommand(q), see(tsQueuePolicy))
 	if strings.TrimSpace(doc) == "" {
-		return fail("queue "+r.names.Queue+" has no policy: SNS deliveries are dropped silently (the guide's set-queue-attributes was refused)",
+		return fail("queue "+r.names.Queue+" has no policy: SNS deliveries are dropped silently (if you ran the guide's set-queue-attributes, the CLI refused it: the policy must be a JSON string)",
 			fix, "sqs:GetQueueAttributes Policy: absent")
 	}
 	p, err := policy.Parse(doc)

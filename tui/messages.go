@@ -63,6 +63,10 @@ type (
 		Err    error
 	}
 
+	copiedMsg struct {
+		What, How string
+		Err       error
+	}
 	cliVersionMsg struct {
 		Version awscli.Version
 		OK      bool

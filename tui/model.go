@@ -116,6 +116,7 @@ type Model struct {
 	renderErr map[string]string
 	offsets   map[string]int
 	cmdSel    map[string]int
+	cmdChosen map[string]bool // the learner picked a command with [ or ]
 
 	jobs    map[int]*job
 	nextJob int
@@ -190,7 +191,7 @@ func New(ctx context.Context, o Options) *Model {
 		opts: o, hooks: o.Hooks, keys: DefaultKeyMap(), help: help.New(), ctx: ctx, now: o.Now,
 		isDark: true, profile: o.Profile, st: o.State, saver: &saver{save: o.Save},
 		lesson: newLessonPane(), rendered: map[lessonKey]*renderedLesson{}, rendering: map[lessonKey]bool{},
-		renderErr: map[string]string{}, offsets: map[string]int{}, cmdSel: map[string]int{}, jobs: map[int]*job{},
+		renderErr: map[string]string{}, offsets: map[string]int{}, cmdSel: map[string]int{}, cmdChosen: map[string]bool{}, jobs: map[int]*job{},
 		views: make([]stepView, len(steps.All)), cost: o.Cost,
 	}
 	m.colour = o.Profile == colorprofile.Unknown || o.Profile > colorprofile.ASCII
@@ -269,6 +270,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, cmd
 		}
 		return m, tea.Batch(cmd, m.listen(msg.Job))
+	case copiedMsg:
+		return m, m.copied(msg)
 	case cliVersionMsg:
 		m.exportNote = awscli.ExportNote(msg.Version, msg.OK)
 		return m, m.showLesson()
@@ -308,7 +311,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // relayout sizes the lesson and renders it for the new width if needed.
 func (m *Model) relayout() tea.Cmd {
 	l := m.layout()
-	m.lesson.SetSize(l.rightW, l.lessonH)
+	m.lesson.SetSize(l.lessonW, l.lessonH)
 	if m.doc != nil {
 		m.doc.vp.SetWidth(l.width)
 		m.doc.vp.SetHeight(l.bodyH - 2)
@@ -331,7 +334,7 @@ func (m *Model) style() string { return glamourStyle(m.isDark, m.colour) }
 
 // lessonKeyFor is the rendering the layout needs for a step.
 func (m *Model) lessonKeyFor(i int) lessonKey {
-	return lessonKey{Name: steps.All[i].ID, Width: m.layout().rightW, Style: m.style(), Note: m.exportNote}
+	return lessonKey{Name: steps.All[i].ID, Width: m.layout().lessonW, Style: m.style(), Note: m.exportNote}
 }
 
 // showLesson puts the current step's lesson in the viewport, starting a
@@ -400,7 +403,7 @@ func (m *Model) lessonRendered(msg lessonRenderedMsg) tea.Cmd {
 	if k.Name != m.step().ID {
 		return nil
 	}
-	m.lesson.Show(&r, "", m.offsets[k.Name])
+	m.lesson.Show(&r, "", m.keepPlace(&r))
 	// Warm the neighbours so moving between steps shows text at once.
 	var cmds []tea.Cmd
 	for _, i := range []int{m.sel + 1, m.sel - 1} {
@@ -591,6 +594,27 @@ func (m *Model) shownResults() []checks.Result {
 	return v.results
 }
 
+// keepPlace is where a fresh rendering of the current step opens. A new
+// width re-wraps the lesson, so the old line number means nothing: keep the
+// same share of the text above the view, and keep the command the learner
+// picked (the one y copies) in view.
+func (m *Model) keepPlace(r *renderedLesson) int {
+	prev := m.lesson.current
+	if prev == nil || prev.Key.Name != r.Key.Name {
+		return m.offsets[r.Key.Name]
+	}
+	oldTotal := max(strings.Count(prev.Text, "\n")+1, 1)
+	newTotal := strings.Count(r.Text, "\n") + 1
+	off := m.lesson.vp.YOffset() * newTotal / oldTotal
+	i, h := m.cmdSel[r.Key.Name], m.lesson.vp.Height()
+	if m.cmdChosen[r.Key.Name] && i < len(r.CmdLines) && r.CmdLines[i] >= 0 {
+		if line := r.CmdLines[i]; line < off || line >= off+max(h-3, 1) {
+			off = max(line-2, 0)
+		}
+	}
+	return off
+}
+
 // ---- commands (copy)
 
 func (m *Model) commands() []steps.Command {
@@ -608,6 +632,7 @@ func (m *Model) cycleCommand(d int) tea.Cmd {
 	id := m.step().ID
 	i := (m.cmdSel[id] + d + len(cmds)) % len(cmds)
 	m.cmdSel[id] = i
+	m.cmdChosen[id] = true
 	if r := m.lesson.current; r != nil && i < len(r.CmdLines) && r.CmdLines[i] >= 0 {
 		m.lesson.vp.SetYOffset(max(r.CmdLines[i]-2, 0))
 	}
@@ -625,8 +650,28 @@ func (m *Model) copyCommand() tea.Cmd {
 	}
 	c := cmds[i]
 	n := strings.Count(c.Text, "\n") + 1
-	what := fmt.Sprintf("copied command %d/%d (%d line%s) to the clipboard via OSC 52", i+1, len(cmds), n, plural(n))
-	return tea.Batch(tea.SetClipboard(c.Text), m.setStatus(stInfo, what+"; if nothing arrives, your terminal blocks OSC 52 (tmux: set -g set-clipboard on)"))
+	what := fmt.Sprintf("cmd %d/%d (%d line%s)", i+1, len(cmds), n, plural(n))
+	if m.hooks.Copy == nil {
+		return tea.Batch(tea.SetClipboard(c.Text), m.setStatus(stInfo, "copied "+what+" by OSC 52 (tmux drops it unless set-clipboard is on)"))
+	}
+	hook, ctx, text := m.hooks.Copy, m.ctx, c.Text
+	return tea.Batch(tea.SetClipboard(text), func() tea.Msg {
+		how, err := hook(ctx, text)
+		return copiedMsg{What: what, How: how, Err: err}
+	})
+}
+
+// copied says how a copy went: OSC 52 always goes out, and the hook's way
+// is the one that does not depend on the terminal.
+func (m *Model) copied(msg copiedMsg) tea.Cmd {
+	switch {
+	case msg.Err != nil:
+		return m.setStatus(stProblem, "sent "+msg.What+" by OSC 52 only: "+msg.Err.Error())
+	case strings.HasPrefix(msg.How, "file "):
+		return m.setStatus(stNotice, msg.What+" saved to "+strings.TrimPrefix(msg.How, "file ")+" (no wl-copy/xclip/pbcopy; OSC 52 sent too)")
+	default:
+		return m.setStatus(stInfo, "copied "+msg.What+" with "+msg.How+" (and OSC 52)")
+	}
 }
 
 func plural(n int) string {

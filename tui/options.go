@@ -86,6 +86,11 @@ type Hooks struct {
 	CleanupPlan func(ctx context.Context) (CleanupPlan, error)
 	// Cleanup deletes what the plan lists, then verifies nothing is left.
 	Cleanup func(ctx context.Context, plan CleanupPlan, progress func(ResourceProgress)) (CleanupReport, error)
+	// Copy puts text on the clipboard without the terminal's help (wl-copy,
+	// xclip, pbcopy) or, with none of those, saves it to a file: OSC 52,
+	// which the tutor always sends too, is dropped by tmux by default and
+	// by many terminals. how names what was used ("xclip", or the file).
+	Copy func(ctx context.Context, text string) (how string, err error)
 	// AWSCLIVersion runs the learner's `aws --version` (awscli.Detect), so
 	// the sandbox note says whether the export line's AWS_ENDPOINT_URL
 	// applies to their CLI. ok false: no aws, or no version in its output.

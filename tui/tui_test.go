@@ -79,7 +79,29 @@ type snapshot struct {
 	settled bool
 }
 
+// inspectMsg runs f on the model, on the event loop.
+type inspectMsg struct {
+	f    func(*Model)
+	done chan struct{}
+}
+
+// inspect runs f on the running model between two messages.
+func (h *harness) inspect(f func(*Model)) {
+	done := make(chan struct{})
+	h.tm.Send(inspectMsg{f: f, done: done})
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("no inspection: the program is stuck")
+	}
+}
+
 func snapshotFilter(m tea.Model, msg tea.Msg) tea.Msg {
+	if in, ok := msg.(inspectMsg); ok {
+		in.f(m.(*Model))
+		close(in.done)
+		return nil
+	}
 	if s, ok := msg.(snapshotMsg); ok {
 		tm := m.(*Model)
 		s.ch <- snapshot{screen: tm.View().Content, settled: tm.settled()}
@@ -226,7 +248,7 @@ func TestNavigateStepsAndRenderLesson(t *testing.T) {
 	h.golden("changed", "## Changed since the original guide", "LocationConstraint")
 	// Command cycling jumps to the block; y copies it with OSC 52.
 	h.keys("]", "y")
-	h.waitFor("copied command 2/")
+	h.waitFor("copied cmd 2/")
 	var osc52 string
 	teatest.WaitFor(t, h.tm.Output(), func(b []byte) bool {
 		osc52 = string(b)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -22,12 +23,22 @@ const twoPaneMin = 100
 
 const listWidth = 30
 
+// proseMax is the widest the lesson's prose gets: past ≈100 columns lines
+// are hard to read. From sideMin more columns on, the checks move beside
+// the lesson and take the rest of the width.
+const (
+	proseMax = 100
+	sideMin  = 36
+)
+
 type layout struct {
 	width, height int
 	twoPane       bool
 	bodyH         int // between the header (2 lines) and the status line + footer
 	listW         int
 	rightW        int
+	lessonW       int // the lesson's width: rightW, or proseMax beside the checks
+	sideW         int // the checks column beside the lesson; 0 when they sit below it
 	lessonH       int
 	resultsH      int
 }
@@ -44,6 +55,12 @@ func (m *Model) layout() layout {
 	inner := l.bodyH - 2 // lesson title, command bar
 	if !l.twoPane {
 		inner-- // step picker
+	}
+	l.lessonW = l.rightW
+	if l.twoPane && l.rightW >= proseMax+3+sideMin {
+		l.lessonW, l.sideW = proseMax, l.rightW-proseMax-3
+		l.lessonH = max(inner, 1)
+		return l
 	}
 	lines, _ := m.resultLines(l.rightW)
 	l.resultsH = min(len(lines), max(inner/2, 3))
@@ -177,7 +194,7 @@ func (m *Model) viewFooter() string {
 	var b []key.Binding
 	switch m.overlay {
 	case ovNone:
-		return m.help.ShortHelpView(k.ShortHelp())
+		return m.footerKeepingHelpAndQuit(k.ShortHelp())
 	case ovHelp:
 		b = []key.Binding{k.Help, k.Cancel, k.Quit}
 	case ovCost:
@@ -192,6 +209,33 @@ func (m *Model) viewFooter() string {
 		return m.help.ShortHelpView(m.dialogKeys())
 	}
 	return m.help.ShortHelpView(b)
+}
+
+// footerKeepingHelpAndQuit is the short help with `? help` and quit always
+// at its end: when the width runs short the other keys give way (help
+// truncates from the right, which would drop those two first).
+func (m *Model) footerKeepingHelpAndQuit(bs []key.Binding) string {
+	k := m.keys
+	var main []key.Binding
+	for _, b := range bs {
+		if b.Help().Key != k.Help.Help().Key && b.Help().Key != k.Quit.Help().Key {
+			main = append(main, b)
+		}
+	}
+	h := m.help
+	h.SetWidth(0)
+	tail := h.ShortHelpView([]key.Binding{k.Help, k.Quit})
+	sep := h.Styles.ShortSeparator.Inline(true).Render(h.ShortSeparator)
+	room := m.width - lipgloss.Width(tail) - lipgloss.Width(sep)
+	if room < 8 {
+		return tail
+	}
+	h.SetWidth(room)
+	head := h.ShortHelpView(main)
+	if head == "" {
+		return tail
+	}
+	return head + sep + tail
 }
 
 // hint is a footer entry for keys a panel handles itself.
@@ -350,10 +394,17 @@ func (m *Model) viewRight(l layout) string {
 	if m.lesson.current != nil && m.lesson.vp.TotalLineCount() > m.lesson.vp.Height() {
 		pct = s.Muted.Render(fmt.Sprintf("%3.0f%%", m.lesson.vp.ScrollPercent()*100))
 	}
-	head := spread(title.Render(fmt.Sprintf("Step %d/%d · %s", st.Number, len(steps.All), st.Title)), pct, l.rightW)
+	head := spread(title.Render(fmt.Sprintf("Step %d/%d · %s", st.Number, len(steps.All), st.Title)), pct, l.lessonW)
 	vp := m.lesson.vp
-	vp.SetWidth(l.rightW)
+	vp.SetWidth(l.lessonW)
 	vp.SetHeight(l.lessonH)
+	if l.sideW > 0 {
+		left := strings.Join([]string{head, vp.View(), m.viewCommandBar(l.lessonW)}, "\n")
+		lines, selLine := m.resultLines(l.sideW)
+		side := strings.Join(window(lines, selLine, l.bodyH), "\n")
+		sep := strings.TrimRight(strings.Repeat(m.styles.Separator.Render(" │ ")+"\n", l.bodyH), "\n")
+		return lipgloss.JoinHorizontal(lipgloss.Top, fit(left, l.lessonW, l.bodyH), sep, fit(side, l.sideW, l.bodyH))
+	}
 	parts := []string{head, vp.View()}
 	if l.resultsH > 0 {
 		lines, selLine := m.resultLines(l.rightW)
@@ -442,7 +493,7 @@ func (m *Model) resultLines(w int) (lines []string, selLine int) {
 				lines = append(lines, hanging("  saw: ", safetext.Evidence(e), w, s.Evidence)...)
 			}
 			if r.Hint != "" {
-				lines = append(lines, hanging("  fix: ", safetext.Text(r.Hint), w, s.Hint)...)
+				lines = append(lines, hanging("  fix: ", m.tutorHint(safetext.Text(r.Hint)), w, s.Hint)...)
 			}
 			if id := hintTrouble(r.Hint); id != "" {
 				lines = append(lines, s.Link.Render("  f: troubleshooting › "+id))
@@ -594,4 +645,37 @@ func (m *Model) labExists() bool {
 		}
 	}
 	return false
+}
+
+var (
+	hintShow = regexp.MustCompile("(?:the commands of )?`slab show ([a-z0-9-]+)`")
+	hintDo   = regexp.MustCompile("`slab do ([a-z0-9-]+)(?: --least-privilege)?`")
+	hintSee  = regexp.MustCompile("see `slab show troubleshooting` → ([a-z0-9-]+)")
+)
+
+// tutorHint words a check's hint for the learner in the tutor: the hints
+// are written for the command line ("run the commands of `slab show
+// iam-role` (or `slab do iam-role`)"), but here the lesson is on screen and
+// p performs the step.
+func (m *Model) tutorHint(h string) string {
+	h = hintSee.ReplaceAllString(h, "see troubleshooting › $1 (f opens it)")
+	h = hintDo.ReplaceAllStringFunc(h, func(s string) string {
+		st := steps.ByID(hintDo.FindStringSubmatch(s)[1])
+		if st == nil {
+			return s
+		}
+		return fmt.Sprintf("p on step %d", st.Number)
+	})
+	return hintShow.ReplaceAllStringFunc(h, func(s string) string {
+		id := hintShow.FindStringSubmatch(s)[1]
+		st := steps.ByID(id)
+		switch {
+		case st == nil:
+			return s
+		case st.Number-1 == m.sel:
+			return "the commands of this lesson"
+		default:
+			return fmt.Sprintf("the commands of step %d's lesson (%d shows it)", st.Number, st.Number)
+		}
+	})
 }

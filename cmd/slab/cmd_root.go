@@ -86,6 +86,7 @@ func tutorHooks(s *session) tui.Hooks {
 	addCleanupHooks(s, &h)
 	addCostHooks(s, &h)
 	h.AWSCLIVersion = awscli.Detect
+	h.Copy = copyOut
 	return h
 }
 
