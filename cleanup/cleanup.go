@@ -242,10 +242,13 @@ type Result struct {
 	Leftovers []Leftover  `json:"leftovers,omitempty"`    // still present after the run
 	Kept      []Kept      `json:"kept,omitempty"`
 	Problems  []string    `json:"problems,omitempty"`
+	// Verified is set once a fresh listing after the deletions finished;
+	// a run interrupted before that has verified nothing.
+	Verified bool `json:"verified"`
 }
 
 // Clean reports whether the run verified that nothing is left.
-func (r *Result) Clean() bool { return len(r.Leftovers) == 0 && len(r.Problems) == 0 }
+func (r *Result) Clean() bool { return r.Verified && len(r.Leftovers) == 0 && len(r.Problems) == 0 }
 
 // Leftover is a resource still present after the run.
 type Leftover struct {

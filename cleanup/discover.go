@@ -46,6 +46,8 @@ func (c *Cleaner) Discover(ctx context.Context) (*Plan, error) {
 		topics: map[string]string{},
 		fnRole: map[string]string{},
 		custom: map[string]string{},
+
+		otherFnRole: map[string]string{},
 	}
 	mine := c.names
 	for _, n := range []string{mine.S3Function, mine.EventFunction, mine.QueueFunction} {
@@ -100,6 +102,7 @@ type discovery struct {
 	// that were not found: links to them still count, after a partial run).
 	fns, queues, topics map[string]string
 	fnRole              map[string]string // lab function -> its role name
+	otherFnRole         map[string]string // role name -> a function that is not the lab's and runs as it
 	custom              map[string]string // custom log group -> lab function
 	labBuckets          []string
 }
@@ -325,6 +328,13 @@ func (d *discovery) functions() {
 			}
 		}
 		v, why := d.judge(f.name, mine, guide, tags)
+		if v != isLab && f.role != "" {
+			d.mu.Lock()
+			if _, seen := d.otherFnRole[f.role]; !seen {
+				d.otherFnRole[f.role] = f.name
+			}
+			d.mu.Unlock()
+		}
 		switch v {
 		case isLab:
 			d.mu.Lock()
@@ -1080,6 +1090,7 @@ func (d *discovery) labRole(name, why string, tagged bool) {
 		d.keep(KindRole, name, fmt.Sprintf("%s, but someone attached policies the lab never uses (%s) and the role has no %s tag: it may not be the lab's; delete it by hand if it is", why, strings.Join(foreign, ", "), lab.TagKey))
 		return
 	}
+	var foreignInline []string
 	pin := &iam.ListRolePoliciesInput{RoleName: aws.String(name)}
 	for {
 		out, err := d.c.c.IAM.ListRolePolicies(d.ctx, pin)
@@ -1090,12 +1101,19 @@ func (d *discovery) labRole(name, why string, tagged bool) {
 			break
 		}
 		for _, p := range out.PolicyNames {
+			if p != lab.InlinePolicyName {
+				foreignInline = append(foreignInline, p)
+			}
 			res.Parts = append(res.Parts, Part{What: "delete inline policy " + p, Why: "inline policy of role " + name})
 		}
 		if !out.IsTruncated || out.Marker == nil {
 			break
 		}
 		pin.Marker = out.Marker
+	}
+	if len(foreignInline) > 0 && !tagged {
+		d.keep(KindRole, name, fmt.Sprintf("%s, but it has inline policies the lab never writes (%s) and no %s tag: it may not be the lab's; delete it by hand if it is", why, strings.Join(foreignInline, ", "), lab.TagKey))
+		return
 	}
 	iin := &iam.ListInstanceProfilesForRoleInput{RoleName: aws.String(name)}
 	for {
@@ -1118,8 +1136,19 @@ func (d *discovery) labRole(name, why string, tagged bool) {
 }
 
 // roleLinks reports the execution roles of lab functions that are not the
-// lab's: they stay, and the learner should know why.
+// lab's: they stay, and the learner should know why. A lab role that a
+// function outside the lab runs as stays too, tag or not: deleting it would
+// break that function.
 func (d *discovery) roleLinks() {
+	d.mu.Lock()
+	for role, fn := range d.otherFnRole {
+		key := string(KindRole) + "/" + role
+		if r, ok := d.byKey[key]; ok {
+			delete(d.byKey, key)
+			d.kept[key] = Kept{Kind: KindRole, Name: role, Why: fmt.Sprintf("%s, but function %s, which is not the lab's, runs as it: deleting the role would break that function", r.Why, fn)}
+		}
+	}
+	d.mu.Unlock()
 	d.mu.Lock()
 	links := map[string]string{}
 	for fn, role := range d.fnRole {

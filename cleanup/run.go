@@ -62,6 +62,7 @@ func (c *Cleaner) Execute(ctx context.Context, plan *Plan) (*Result, error) {
 		res.Kept = fresh.Kept
 	}
 	res.Problems = problems
+	res.Verified = true
 	for _, r := range pending {
 		reason := "still present after deletion (something re-created it, or AWS has not finished)"
 		if err := failures[r.Key()]; err != nil {
@@ -173,6 +174,10 @@ func WriteResult(w io.Writer, target string, r *Result) {
 		fmt.Fprintf(w, " (%d already gone)", len(r.Gone))
 	}
 	fmt.Fprintf(w, " in %s.\n", target)
+	if !r.Verified {
+		fmt.Fprintln(w, "Not verified: the run stopped before a fresh listing could confirm what is left.")
+		return
+	}
 	if len(r.Leftovers) == 0 && len(r.Problems) == 0 {
 		fmt.Fprintln(w, "Verified: a fresh listing finds no lab resources left.")
 		return

@@ -635,6 +635,12 @@ func TestInterruptedCleanupResumes(t *testing.T) {
 	if left := f.labLeft(t); len(left) == 0 {
 		t.Fatal("nothing left after the interruption")
 	}
+	// An interrupted run verified nothing and must not say it did.
+	var out strings.Builder
+	WriteResult(&out, "SANDBOX", res)
+	if res.Clean() || res.Verified || strings.Contains(out.String(), "Verified") || !strings.Contains(out.String(), "Not verified") {
+		t.Fatalf("interrupted run reads as verified (clean %v):\n%s", res.Clean(), out.String())
+	}
 	// Run again: rediscovery resumes from what is left.
 	c2 := f.cleaner(Options{})
 	plan2, err := c2.Discover(ctx)
@@ -772,5 +778,63 @@ func TestRenamedLabAndAnotherLearner(t *testing.T) {
 	}
 	if k := keptHas(plan, KindTable, other.Table); k == nil || !strings.Contains(k.Why, "another learner") {
 		t.Errorf("another learner's table: %+v, plan %+v", k, planHas(plan, KindTable, other.Table))
+	}
+}
+
+// The issue's case: the lab's role name, untagged, made by hand with an
+// inline *:* policy the lab never writes and used by a function that is not
+// the lab's. Cleanup keeps it and says why; a role that only a non-lab
+// function uses is kept even when tagged, since deleting it breaks that
+// function. Each run twice: the second finds the same.
+func TestCleanupKeepsRolesOthersDependOn(t *testing.T) {
+	f := newFixture(t)
+	arn := f.role(t, f.names.Role, nil)
+	ok[*iam.PutRolePolicyOutput](t, "PutRolePolicy")(f.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(f.names.Role),
+		PolicyName: aws.String("admin"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}))
+	f.function(t, "billing-exporter", arn, nil)
+	for range 2 {
+		c := f.cleaner(Options{})
+		plan, err := c.Discover(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if planHas(plan, KindRole, f.names.Role) != nil {
+			t.Fatalf("plan deletes role %s", f.names.Role)
+		}
+		k := keptHas(plan, KindRole, f.names.Role)
+		if k == nil || !strings.Contains(k.Why, "admin") && !strings.Contains(k.Why, "billing-exporter") {
+			t.Fatalf("role kept without saying why: %+v", k)
+		}
+		if _, err := c.Execute(ctx, plan); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(f.names.Role)}); err != nil {
+			t.Fatalf("role deleted: %v", err)
+		}
+	}
+
+	// Inline policies alone: kept, naming them.
+	g := newFixture(t)
+	g.role(t, g.names.Role, nil)
+	ok[*iam.PutRolePolicyOutput](t, "PutRolePolicy")(g.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(g.names.Role),
+		PolicyName: aws.String("admin"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)}))
+	plan, err := g.cleaner(Options{}).Discover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := keptHas(plan, KindRole, g.names.Role); k == nil || !strings.Contains(k.Why, "inline policies the lab never writes (admin)") {
+		t.Fatalf("inline-only case: %+v", k)
+	}
+
+	// A tagged lab role that a non-lab function runs as: kept, naming it.
+	h := newFixture(t)
+	harn := h.role(t, h.names.Role, labTags())
+	h.function(t, "billing-exporter", harn, nil)
+	plan, err = h.cleaner(Options{}).Discover(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := keptHas(plan, KindRole, h.names.Role); k == nil || !strings.Contains(k.Why, "function billing-exporter, which is not the lab's, runs as it") || planHas(plan, KindRole, h.names.Role) != nil {
+		t.Fatalf("tagged role used by another function: %+v", k)
 	}
 }

@@ -43,6 +43,11 @@ const (
 	TagStateKey = "slab:state"
 )
 
+// InlinePolicyName is the one inline policy the lab puts on its role (the
+// least-privilege lesson's slab-lab-access). Cleanup treats any other inline
+// policy on an untagged role as someone else's.
+const InlinePolicyName = "slab-lab-access"
+
 // Names are the learner's resource names. Courses may rename any of them.
 type Names struct {
 	Role          string `json:"role"`

@@ -12,11 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/policy"
 )
 
 // InlinePolicyName is the least-privilege inline policy of the role.
-const InlinePolicyName = "slab-lab-access"
+const InlinePolicyName = lab.InlinePolicyName
 
 // The managed policies of the two ways to grant the role its permissions.
 const (
