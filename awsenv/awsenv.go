@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -63,6 +64,8 @@ type Env struct {
 	Region    string
 	Partition string
 	Arn       string
+
+	conns *connSet // the SDK's connections to a sandbox or endpoint
 }
 
 // Describe is the one-line target description every screen and report shows.
@@ -119,8 +122,11 @@ func Load(ctx context.Context, t Target) (*Env, error) {
 	if t.AccessKeyID != "" {
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(t.AccessKeyID, t.SecretAccessKey, t.SessionToken)))
 	}
+	var conns *connSet
 	if t.Kind != AWS {
 		opts = append(opts, config.WithBaseEndpoint(t.Endpoint))
+		conns = &connSet{m: map[*trackedConn]struct{}{}}
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(conns.track)))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -133,7 +139,7 @@ func Load(ctx context.Context, t Target) (*Env, error) {
 	// that is not AWS's (an HTML 404) reads as an error naming its status,
 	// never as "not found".
 	cfg.APIOptions = append(cfg.APIOptions, awserr.Capture)
-	env := &Env{Target: t, Config: cfg, Region: cfg.Region, Partition: PartitionOf(cfg.Region)}
+	env := &Env{Target: t, Config: cfg, Region: cfg.Region, Partition: PartitionOf(cfg.Region), conns: conns}
 	if t.Kind == Sandbox {
 		env.Account = SandboxAccount
 	}

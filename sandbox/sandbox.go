@@ -118,6 +118,7 @@ type Server struct {
 	handler http.Handler
 	ln      net.Listener
 	srv     *http.Server
+	conns   *connTracker
 	url     string
 	lock    *dirLock
 	engine  *engine.Engine
@@ -237,7 +238,9 @@ func (s *Server) Listen(addr string) error {
 	if s.lock != nil {
 		s.lock.setURL(s.url)
 	}
+	s.conns = newConnTracker()
 	s.srv = newHTTPServer(s.handler)
+	s.srv.ConnState = s.conns.hook
 	go func() { _ = s.srv.Serve(s.ln) }()
 	s.engine.Start()
 	return nil
@@ -269,8 +272,8 @@ func (s *Server) Close() error {
 			_ = s.runtime.Close()
 		}
 		if s.srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_ = s.srv.Shutdown(ctx)
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			s.shutdown(ctx)
 			cancel()
 		}
 		// The engine's goroutines end before the store they write to.
@@ -281,6 +284,97 @@ func (s *Server) Close() error {
 		}
 	})
 	return s.err
+}
+
+// shutdownGrace bounds how long Close waits for requests in flight.
+var shutdownGrace = 5 * time.Second
+
+// shutdown stops the HTTP server: connections that carry no request (never
+// used, or idle between requests) are closed at once, and requests in flight
+// get until ctx ends. http.Server.Shutdown alone counts a connection that
+// has not sent its first request as active for its first 5 seconds, and SDK
+// clients open such connections (a dial that lost the race to an idle
+// connection goes to the pool unused), so every embedded command used to
+// stall for up to 5 s at exit.
+func (s *Server) shutdown(ctx context.Context) {
+	s.conns.closeUnused()
+	_ = s.srv.Shutdown(ctx)
+	// Shutdown returned, or gave up on a request in flight: either way no
+	// connection outlives Close. Closed connections end at once (a
+	// handler's context ends with its connection), so this wait is short;
+	// its bound only keeps a handler that ignores its context from hanging
+	// the exit.
+	_ = s.srv.Close()
+	wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	s.conns.wait(wctx)
+	cancel()
+}
+
+// connTracker follows the server's connections through their states, so
+// that shutdown can close the ones carrying no request.
+type connTracker struct {
+	mu      sync.Mutex
+	conns   map[net.Conn]http.ConnState
+	closing bool
+	gone    *sync.Cond
+}
+
+func newConnTracker() *connTracker {
+	t := &connTracker{conns: map[net.Conn]http.ConnState{}}
+	t.gone = sync.NewCond(&t.mu)
+	return t
+}
+
+// hook is the server's ConnState callback. Once closing, a connection that
+// arrives or goes idle is closed at once: it holds no request to finish.
+func (t *connTracker) hook(c net.Conn, st http.ConnState) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		delete(t.conns, c)
+		t.gone.Broadcast()
+		return
+	}
+	t.conns[c] = st
+	if t.closing && (st == http.StateNew || st == http.StateIdle) {
+		_ = c.Close()
+	}
+}
+
+// closeUnused closes every connection without a request in flight, and
+// every such one from now on.
+func (t *connTracker) closeUnused() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closing = true
+	for c, st := range t.conns {
+		if st == http.StateNew || st == http.StateIdle {
+			_ = c.Close()
+		}
+	}
+}
+
+// wait returns when the server has let go of every connection, or ctx ends.
+func (t *connTracker) wait(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() {
+		t.mu.Lock()
+		t.gone.Broadcast()
+		t.mu.Unlock()
+	})
+	defer stop()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for len(t.conns) > 0 && ctx.Err() == nil {
+		t.gone.Wait()
+	}
+}
+
+// open is how many connections the server holds.
+func (t *connTracker) open() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.conns)
 }
 
 // AuditMark returns a position in the audit log.

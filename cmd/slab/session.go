@@ -178,6 +178,9 @@ func startSandbox(dataDir, region, preferAddr string) (*sandbox.Server, error) {
 
 // close stops an in-process sandbox, flushing its state.
 func (s *session) close() {
+	// The SDK's pooled connections go first, so the in-process sandbox
+	// finds none left open at its shutdown.
+	s.env.CloseConnections()
 	if s.server != nil {
 		_ = s.server.Close()
 		s.server = nil
