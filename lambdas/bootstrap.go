@@ -14,7 +14,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -82,20 +84,20 @@ func NewHandler(ctx context.Context, name string) (any, error) {
 		}
 		return nil, &InitError{Type: "Runtime.HandlerNotFound", Message: msg}
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := lambdaConfig()
 	if err != nil {
 		return nil, &InitError{Type: "Runtime.InitError", Message: "loading the AWS configuration: " + err.Error()}
 	}
-	db := dynamodb.NewFromConfig(cfg)
+	db := dynamodb.NewFromConfig(cfg, serviceEndpoint[*dynamodb.Options]("DYNAMODB"))
 	switch name {
 	case S3Processor:
-		p := NewS3Processor(s3.NewFromConfig(cfg, pathStyleWithEndpoint(cfg)), db)
+		p := NewS3Processor(s3.NewFromConfig(cfg, serviceEndpoint[*s3.Options]("S3"), pathStyleWithEndpoint(cfg)), db)
 		return func(ctx context.Context, e events.S3Event) (S3Result, error) {
 			r, err := p.Handle(ctx, e)
 			return r, invokeError(err)
 		}, nil
 	case EventProcessor:
-		p := NewEventProcessor(db, sns.NewFromConfig(cfg))
+		p := NewEventProcessor(db, sns.NewFromConfig(cfg, serviceEndpoint[*sns.Options]("SNS")))
 		return func(ctx context.Context, e json.RawMessage) (EventResult, error) {
 			r, err := p.Handle(ctx, e)
 			return r, invokeError(err)
@@ -106,6 +108,58 @@ func NewHandler(ctx context.Context, name string) (any, error) {
 			r, err := p.Handle(ctx, e)
 			return r, invokeError(err)
 		}, nil
+	}
+}
+
+// lambdaConfig is the SDK configuration of a Lambda execution environment,
+// read from the variables Lambda sets: the execution role's credentials
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), AWS_REGION,
+// and AWS_ENDPOINT_URL (the sandbox sets it; AWS does not). The SDK's
+// config.LoadDefaultConfig would find the same, but it links the whole
+// credential chain (SSO, STS, IMDS, shared files) into the bootstrap, which
+// adds megabytes to every zip and reads files at every cold start.
+func lambdaConfig() (aws.Config, error) {
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if key == "" || secret == "" {
+		return aws.Config{}, fmt.Errorf("no credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set, as Lambda sets them from the execution role")
+	}
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = os.Getenv("AWS_DEFAULT_REGION")
+	}
+	if region == "" {
+		return aws.Config{}, fmt.Errorf("no region: AWS_REGION is empty")
+	}
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+		HTTPClient:  awshttp.NewBuildableClient(),
+		Retryer:     func() aws.Retryer { return retry.NewStandard() },
+	}
+	if ep := os.Getenv("AWS_ENDPOINT_URL"); ep != "" {
+		cfg.BaseEndpoint = aws.String(ep)
+	}
+	return cfg, nil
+}
+
+// serviceEndpoint applies AWS_ENDPOINT_URL_<SERVICE>, which overrides
+// AWS_ENDPOINT_URL for one service as in the SDK's default configuration.
+func serviceEndpoint[O interface {
+	*dynamodb.Options | *s3.Options | *sns.Options
+}](service string) func(O) {
+	return func(o O) {
+		ep := os.Getenv("AWS_ENDPOINT_URL_" + service)
+		if ep == "" {
+			return
+		}
+		switch v := any(o).(type) {
+		case *dynamodb.Options:
+			v.BaseEndpoint = aws.String(ep)
+		case *s3.Options:
+			v.BaseEndpoint = aws.String(ep)
+		case *sns.Options:
+			v.BaseEndpoint = aws.String(ep)
+		}
 	}
 }
 

@@ -8,8 +8,10 @@
 // idempotent ids with conditional puts, pointers for large objects and
 // partial batch responses.
 //
-// The Go functions run in slab's own executable: when AWS_LAMBDA_RUNTIME_API
-// is set, cmd/slab hands over to RunBootstrap, which serves the function
-// named by _HANDLER. Zip packages either version for `aws lambda
-// create-function` (provided.al2023 or nodejs22.x).
+// The Go functions' bootstrap is cmd/bootstrap, a main of their own that
+// calls RunBootstrap, which serves the function named by _HANDLER. slab's
+// own executable does the same when AWS_LAMBDA_RUNTIME_API is set: that is
+// how the sandbox runs slab-made packages with the host's build of the same
+// handlers. Zip packages either version for `aws lambda create-function`
+// (provided.al2023 or nodejs22.x).
 package lambdas

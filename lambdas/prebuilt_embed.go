@@ -4,13 +4,12 @@ package lambdas
 
 import _ "embed"
 
-// Release builds embed a static linux bootstrap per architecture, built by
-// goreleaser's before hooks into prebuilt/ and compressed there with
-// `gzip -n -9` (see .goreleaser.yaml), so `slab package` works on any OS
-// without a Go toolchain. They are embedded compressed, which halves what
+// Release builds embed a static linux bootstrap (cmd/bootstrap) per
+// architecture, built by goreleaser's before hooks into prebuilt/ and
+// compressed there with `gzip -n -9` (see .goreleaser.yaml), so `slab
+// package` works on any OS without a Go toolchain. They are embedded compressed, which halves what
 // they add to the release binary, and their deflate stream goes into the
-// zip as it is, so packaging compresses nothing. The bootstraps themselves
-// are built without the tag: they carry no copies of themselves.
+// zip as it is, so packaging compresses nothing.
 
 //go:embed prebuilt/bootstrap-linux-amd64.gz
 var prebuiltAMD64 []byte

@@ -37,6 +37,9 @@ type Manifest struct {
 	Handler     string `json:"handler"`
 	SlabVersion string `json:"slab_version"`
 	Arch        string `json:"arch"`
+	// SandboxOnly marks a package whose bootstrap is not a build of the
+	// handlers: the sandbox runs its own slab for it, AWS cannot.
+	SandboxOnly bool `json:"sandbox_only,omitempty"`
 }
 
 // Runtimes and architectures, as `aws lambda create-function` spells them.
@@ -65,13 +68,18 @@ type ZipOptions struct {
 	Version string
 	// Progress, when set, gets a line before slow work (a cross-compile).
 	Progress io.Writer
+	// Sandbox says the package is for slab's sandbox, which runs slab-made
+	// packages with its own slab executable whatever their bootstrap: a
+	// slab without embedded bootstraps then makes a sandbox-only package at
+	// once instead of cross-compiling one.
+	Sandbox bool
 }
 
 // Source says where a zip's code came from.
 type Source string
 
 const (
-	SourceSelf     Source = "self"     // the running slab is a linux executable of the right architecture
+	SourceSandbox  Source = "sandbox"  // a sandbox-only package: the sandbox runs its own slab's handlers
 	SourcePrebuilt Source = "prebuilt" // a bootstrap embedded in this release build
 	SourceCache    Source = "cache"    // cross-compiled from source earlier
 	SourceBuilt    Source = "built"    // cross-compiled from source now
@@ -123,10 +131,13 @@ func goarch(arch string) string {
 // deterministic: the same code gives the same bytes, hence the same
 // CodeSha256, so re-deploying an unchanged function is visibly a no-op.
 //
-// For Go the bootstrap comes from the first of: a prebuilt one embedded in a
-// release build; the running executable when it is itself a static
-// linux/<arch> slab; a cross-compile of ./cmd/slab with the local Go
-// toolchain when slab runs from its source tree (cached per source hash).
+// For Go the bootstrap (cmd/bootstrap: the handlers and the Runtime API
+// loop) comes from the first of: a prebuilt one embedded in a release build;
+// for the sandbox, when slab itself is running, none at all (a sandbox-only
+// package, see ZipOptions.Sandbox); a cross-compile of ./cmd/bootstrap with
+// the local Go toolchain when slab runs from its source tree (cached per
+// source hash). Zips with a bootstrap are cached by content in the user's
+// cache directory, so each is compressed once per version.
 func Zip(ctx context.Context, o ZipOptions) ([]byte, PackInfo, error) {
 	if !IsFunction(o.Function) {
 		return nil, PackInfo{}, fmt.Errorf("%w: unknown function %q: use one of %s", ErrInvalidOption, o.Function, strings.Join(Functions(), ", "))
@@ -161,6 +172,9 @@ func zipGo(ctx context.Context, o ZipOptions) ([]byte, PackInfo, error) {
 		Function: o.Function, Runtime: RuntimeGo, LambdaRuntime: LambdaRuntimeGo, Handler: o.Function, Arch: arch,
 		Manifest: &Manifest{Handler: o.Function, SlabVersion: version, Arch: arch},
 	}
+	if _, ok := prebuiltBootstrap(goarch(arch)); !ok && o.Sandbox && runningSlab() {
+		return sandboxZip(o.Function, arch, version, &info)
+	}
 	bin, err := bootstrapBinary(ctx, arch, version, o.Progress, &info)
 	if err != nil {
 		return nil, info, err
@@ -170,11 +184,154 @@ func zipGo(ctx context.Context, o ZipOptions) ([]byte, PackInfo, error) {
 	if err != nil {
 		return nil, info, err
 	}
+	manifest = append(manifest, '\n')
+	// An embedded bootstrap's deflate stream goes into the zip as it is, so
+	// only a source build's zip is worth keeping on disk.
+	key := ""
+	if info.Source != SourcePrebuilt {
+		key = zipCacheKey(bin, manifest)
+		if z, ok := cachedZip(key); ok {
+			return z, info, nil
+		}
+	}
 	z, err := deterministicZip([]zipEntry{
 		{name: "bootstrap", mode: 0o755, data: bin},
+		{name: ManifestName, mode: 0o644, data: manifest},
+	})
+	if err == nil && key != "" {
+		storeZip(key, z)
+	}
+	return z, info, err
+}
+
+// runningSlab reports whether this process is slab itself (not a test
+// binary or another program using the package): a sandbox it starts runs
+// slab-made packages through it.
+func runningSlab() bool {
+	bi, ok := debug.ReadBuildInfo()
+	return ok && bi.Path == mainPackage
+}
+
+// sandboxZip is the package slab makes for its sandbox when it embeds no
+// bootstrap: the manifest, and a `bootstrap` script that only explains
+// itself. The sandbox runs such packages with its own slab (that is what the
+// manifest asks for), so there is nothing to build: packaging takes no
+// toolchain and no time, and the zip is a few hundred bytes. Deployed to AWS
+// by mistake, every invocation fails with the script's message, which says
+// how to make a package for AWS.
+func sandboxZip(function, arch, version string, info *PackInfo) ([]byte, PackInfo, error) {
+	info.Manifest.SandboxOnly = true
+	info.Source = SourceSandbox
+	info.Detail = "a sandbox-only package: slab's sandbox runs it with its own build of the handlers (for AWS: a release build of slab, or Go in slab's source tree, with --aws)"
+	manifest, err := json.MarshalIndent(info.Manifest, "", "  ")
+	if err != nil {
+		return nil, *info, err
+	}
+	script := fmt.Sprintf(`#!/bin/sh
+# Made by slab %s for slab's sandbox, which runs %s (linux/%s) with its own
+# build of the lab's handlers: see slab-manifest.json. It is not a build of
+# the handlers and cannot run anywhere else.
+echo "bootstrap: this %s package was made for slab's sandbox only; for AWS, package it with a release build of slab or from slab's source tree with Go: slab --aws package %s --arch %s -o %s.zip" >&2
+exit 1
+`, version, function, goarch(arch), function, function, arch, function)
+	info.BootstrapSize = int64(len(script))
+	z, err := deterministicZip([]zipEntry{
+		{name: "bootstrap", mode: 0o755, data: []byte(script)},
 		{name: ManifestName, mode: 0o644, data: append(manifest, '\n')},
 	})
-	return z, info, err
+	return z, *info, err
+}
+
+// zipCacheVersion changes whenever the zip layout does, so that no cached
+// zip outlives the code that made it.
+const zipCacheVersion = "slab-zip 1"
+
+func zipCacheKey(bootstrap, manifest []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%d\n", zipCacheVersion, len(bootstrap))
+	h.Write(bootstrap)
+	h.Write(manifest)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func zipCacheDir() (string, bool) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", false
+	}
+	return filepath.Join(dir, "slab", "zips"), true
+}
+
+// cachedZip returns a zip made earlier from the same bootstrap and
+// manifest. Its name is the hash of those inputs, and its own hash is
+// checked against the name's companion, so a damaged file is rebuilt.
+func cachedZip(key string) ([]byte, bool) {
+	dir, ok := zipCacheDir()
+	if !ok {
+		return nil, false
+	}
+	z, err := os.ReadFile(filepath.Join(dir, key+".zip"))
+	if err != nil || len(z) < sha256.Size {
+		return nil, false
+	}
+	body, sum := z[:len(z)-sha256.Size], z[len(z)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return nil, false
+	}
+	now := time.Now()
+	_ = os.Chtimes(filepath.Join(dir, key+".zip"), now, now)
+	return body, true
+}
+
+// zipCacheKeep bounds the cache: three functions times a few versions.
+const zipCacheKeep = 12
+
+// storeZip keeps a zip for cachedZip (with its SHA-256 appended), written
+// atomically; a cache that cannot be written only costs time.
+func storeZip(key string, z []byte) {
+	dir, ok := zipCacheDir()
+	if !ok || os.MkdirAll(dir, 0o755) != nil {
+		return
+	}
+	f, err := os.CreateTemp(dir, key+".tmp-*")
+	if err != nil {
+		return
+	}
+	defer os.Remove(f.Name())
+	sum := sha256.Sum256(z)
+	_, werr := f.Write(append(z[:len(z):len(z)], sum[:]...))
+	if cerr := f.Close(); werr != nil || cerr != nil {
+		return
+	}
+	if os.Rename(f.Name(), filepath.Join(dir, key+".zip")) != nil {
+		return
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type entry struct {
+		name string
+		mod  time.Time
+	}
+	var zips []entry
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if strings.Contains(e.Name(), ".tmp-") && time.Since(fi.ModTime()) > time.Hour {
+			os.Remove(filepath.Join(dir, e.Name()))
+		} else if strings.HasSuffix(e.Name(), ".zip") {
+			zips = append(zips, entry{e.Name(), fi.ModTime()})
+		}
+	}
+	sort.Slice(zips, func(i, j int) bool { return zips[i].mod.After(zips[j].mod) })
+	for i, e := range zips {
+		if i >= zipCacheKeep {
+			os.Remove(filepath.Join(dir, e.name))
+		}
+	}
 }
 
 // bootstrapBinary finds or builds the linux/<arch> executable.
@@ -192,17 +349,6 @@ func bootstrapBinary(ctx context.Context, arch, version string, progress io.Writ
 		info.Detail = fmt.Sprintf("%s bootstrap embedded in this release of slab", platform)
 		return b, nil
 	}
-	selfPath, selfWhy := selfBootstrap(ga)
-	if selfPath != "" {
-		b, err := os.ReadFile(selfPath)
-		if err != nil {
-			return nil, fmt.Errorf("reading the running executable: %w", err)
-		}
-		info.Source = SourceSelf
-		info.BootstrapPath = selfPath
-		info.Detail = fmt.Sprintf("the running slab (%s) is a static %s executable", selfPath, platform)
-		return b, nil
-	}
 	root, rootErr := SourceRoot()
 	goTool, goErr := exec.LookPath("go")
 	if rootErr == nil && goErr == nil {
@@ -210,9 +356,6 @@ func bootstrapBinary(ctx context.Context, arch, version string, progress io.Writ
 	}
 	var why []string
 	why = append(why, "this slab has no embedded bootstraps (only release builds do)")
-	if selfWhy != "" {
-		why = append(why, selfWhy)
-	}
 	if rootErr != nil {
 		why = append(why, rootErr.Error())
 	}
@@ -225,36 +368,9 @@ func bootstrapBinary(ctx context.Context, arch, version string, progress io.Writ
 		platform, strings.Join(why, "; "))
 }
 
-// mainPackage is the import path of slab's main package, the one whose
-// binaries answer bootstrap mode.
+// mainPackage is the import path of slab's main package, whose binaries
+// answer bootstrap mode and start sandboxes that run slab-made packages.
 const mainPackage = "github.com/slab-lab/slab/cmd/slab"
-
-// selfBootstrap returns the running executable when it can serve as the
-// bootstrap for GOARCH ga, else "" and why not (for the final error).
-func selfBootstrap(ga string) (string, string) {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Path != mainPackage {
-		return "", "" // a test binary or another program embedding the package
-	}
-	if runtime.GOOS != "linux" || runtime.GOARCH != ga {
-		return "", fmt.Sprintf("the running slab is a %s/%s executable", runtime.GOOS, runtime.GOARCH)
-	}
-	for _, s := range bi.Settings {
-		// A cgo build links the host's libc dynamically, which Amazon Linux
-		// 2023's may not match.
-		if s.Key == "CGO_ENABLED" && s.Value != "0" {
-			return "", "the running slab was built with cgo (dynamically linked)"
-		}
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return "", "cannot locate the running executable: " + err.Error()
-	}
-	if p, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = p
-	}
-	return exe, ""
-}
 
 // SourceRoot finds slab's source tree: $SLAB_SOURCE_DIR, else the directory
 // this package was compiled from (known to binaries built without -trimpath,
@@ -290,11 +406,12 @@ func isSlabRoot(dir string) bool {
 }
 
 // buildMu keeps one process from cross-compiling the same thing several
-// times at once (slab do packages the three functions from one binary).
+// times at once (slab do packages the three functions from one bootstrap).
 var buildMu sync.Mutex
 
-// bootstrapBuildPackage is what a source build compiles.
-const bootstrapBuildPackage = "./cmd/slab"
+// bootstrapBuildPackage is what a source build compiles: the bootstrap-only
+// main, a third of slab's size.
+const bootstrapBuildPackage = "./cmd/bootstrap"
 
 func buildFromSource(ctx context.Context, goTool, root, arch, version string, progress io.Writer, info *PackInfo) ([]byte, error) {
 	buildMu.Lock()
@@ -323,7 +440,7 @@ func buildFromSource(ctx context.Context, goTool, root, arch, version string, pr
 		return nil, err
 	}
 	if progress != nil {
-		fmt.Fprintf(progress, "cross-compiling %s for linux/%s with %s (the first build takes a minute or two)...\n", bootstrapBuildPackage, ga, goVersion)
+		fmt.Fprintf(progress, "cross-compiling %s for linux/%s with %s (the first build takes a minute)...\n", bootstrapBuildPackage, ga, goVersion)
 	}
 	tmp, err := os.CreateTemp(dir, key+".tmp-*")
 	if err != nil {
@@ -365,7 +482,7 @@ func buildFromSource(ctx context.Context, goTool, root, arch, version string, pr
 }
 
 // cacheKeep is how many source builds per architecture the cache keeps: every
-// edit of the source makes a new one of some 40 MB.
+// edit of the source makes a new one of some 17 MB.
 const cacheKeep = 3
 
 // pruneCache removes all but the most recently used builds for arch, and
@@ -465,7 +582,7 @@ func sourceKey(ctx context.Context, goTool, root string, env []string, arch, ver
 	}
 	sort.Strings(files)
 	h := sha256.New()
-	fmt.Fprintf(h, "slab-bootstrap 1\n%s\n%s\n%s\n%s\n", goVersion, goarch(arch), version, bootstrapBuildPackage)
+	fmt.Fprintf(h, "slab-bootstrap 2\n%s\n%s\n%s\n%s\n", goVersion, goarch(arch), version, bootstrapBuildPackage)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if errors.Is(err, fs.ErrNotExist) && strings.HasSuffix(f, "go.sum") {

@@ -16,6 +16,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/slab-lab/slab/sandbox"
 )
 
 // isolateCache points os.UserCacheDir at a temporary directory while keeping
@@ -93,6 +101,9 @@ func TestZipGoIsDeterministicAndCached(t *testing.T) {
 		t.Fatalf("two zips of the same code differ: %s vs %s", CodeSha256(z1), CodeSha256(z2))
 	}
 	t.Logf("s3-processor arm64: zip %d bytes, bootstrap %d bytes, CodeSha256 %s", len(z1), info1.BootstrapSize, CodeSha256(z1))
+	if len(z1) >= 8<<20 {
+		t.Errorf("the zip is %d bytes: cmd/bootstrap should keep it under 8 MiB", len(z1))
+	}
 	t.Logf("cross-compile %s (go build %s), cached %s", first.Round(time.Millisecond), info1.BuildTime.Round(time.Millisecond), second.Round(time.Millisecond))
 	t.Logf("%s", info1.Detail)
 
@@ -221,65 +232,107 @@ func lambdaArch() string {
 	return ""
 }
 
-// TestPackageCommandUsesTheRunningSlab runs `slab package` from a static
-// linux slab: for its own architecture the bootstrap is slab itself; for the
-// other one, with no toolchain and no source tree, the error says what to do.
-func TestPackageCommandUsesTheRunningSlab(t *testing.T) {
-	if runtime.GOOS != "linux" || lambdaArch() == "" {
-		t.Skip("the running-executable path needs a linux/amd64 or linux/arm64 host")
-	}
+// TestPackageCommandOnTheSandboxNeedsNoToolchain runs `slab package` from a
+// slab without embedded bootstraps and without Go on PATH: for the sandbox
+// (the default target) it writes a small sandbox-only package at once, the
+// same bytes every time, which a sandbox running that slab executes; for
+// AWS it says what to do instead.
+func TestPackageCommandOnTheSandboxNeedsNoToolchain(t *testing.T) {
 	bin := slabBinary(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "fn.zip")
-	cmd := exec.Command(bin, "package", EventProcessor, "-o", out, "--arch", lambdaArch())
-	cmd.Env = []string{"HOME=" + dir, "XDG_CACHE_HOME=" + dir, "PATH="}
-	stdout, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("slab package: %v\n%s", err, stdout)
+	pkg := func(args ...string) (string, string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = []string{"HOME=" + dir, "XDG_CACHE_HOME=" + dir, "PATH="}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
 	}
-	if !strings.Contains(string(stdout), "the running slab") || !strings.Contains(string(stdout), "CodeSha256: ") {
+	stdout, stderr, err := pkg("package", "sqs-processor", "-o", out)
+	if err != nil {
+		t.Fatalf("slab package: %v\n%s%s", err, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "queue-processor (provided.al2023, arm64, handler queue-processor): a sandbox-only package") || !strings.Contains(stdout, "CodeSha256: ") {
 		t.Errorf("output:\n%s", stdout)
 	}
 	z, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	self, _ := os.ReadFile(bin)
-	files := readZip(t, z)
-	if !bytes.Equal(files[0].data, self) {
-		t.Error("bootstrap is not the running slab")
-	}
-	if !strings.Contains(string(stdout), CodeSha256(z)) {
+	if !strings.Contains(stdout, CodeSha256(z)) {
 		t.Errorf("printed CodeSha256 is not the file's %s", CodeSha256(z))
 	}
-
-	other := ArchARM64
-	if lambdaArch() == ArchARM64 {
-		other = ArchX8664
+	if len(z) > 4<<10 {
+		t.Errorf("a sandbox-only zip of %d bytes", len(z))
 	}
-	cmd = exec.Command(bin, "package", EventProcessor, "-o", out+"2", "--arch", other)
-	cmd.Env = []string{"HOME=" + dir, "XDG_CACHE_HOME=" + dir, "PATH="}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err = cmd.Run()
+	files := readZip(t, z)
+	if len(files) != 2 || files[0].name != "bootstrap" || files[1].name != ManifestName || files[0].mode != 0o755 {
+		t.Fatalf("entries %v", files)
+	}
+	var m Manifest
+	if err := json.Unmarshal(files[1].data, &m); err != nil || m != (Manifest{Handler: QueueProcessor, SlabVersion: "dev", Arch: ArchARM64, SandboxOnly: true}) {
+		t.Errorf("manifest %s (%v)", files[1].data, err)
+	}
+	if !strings.HasPrefix(string(files[0].data), "#!/bin/sh\n") || !strings.Contains(string(files[0].data), "slab --aws package queue-processor --arch arm64") {
+		t.Errorf("bootstrap:\n%s", files[0].data)
+	}
+	if _, _, err := pkg("package", QueueProcessor, "-o", out+"2"); err != nil {
+		t.Fatal(err)
+	}
+	if z2, _ := os.ReadFile(out + "2"); !bytes.Equal(z, z2) {
+		t.Error("two packages of the same function differ")
+	}
+
+	// The sandbox runs it with that slab: the handler answers.
+	sb, err := sandbox.New(sandbox.Options{SelfExe: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), BaseEndpoint: aws.String(sb.URL())}
+	lc := lambdasvc.NewFromConfig(cfg)
+	ctx := context.Background()
+	if _, err := iam.NewFromConfig(cfg).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.CreateFunction(ctx, &lambdasvc.CreateFunctionInput{
+		FunctionName: aws.String("sqs-processor"), Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String(QueueProcessor),
+		Role: aws.String("arn:aws:iam::000000000000:role/r"), Code: &ltypes.FunctionCode{ZipFile: z}, Architectures: []ltypes.Architecture{ltypes.ArchitectureArm64},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lambdasvc.NewFunctionActiveV2Waiter(lc).Wait(ctx, &lambdasvc.GetFunctionInput{FunctionName: aws.String("sqs-processor")}, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	res, err := lc.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: aws.String("sqs-processor"), Payload: []byte(`{"Records":[]}`)})
+	if err != nil || res.FunctionError != nil || !strings.Contains(string(res.Payload), "batchItemFailures") {
+		t.Fatalf("invoke: %v %s", err, res.Payload)
+	}
+
+	// For AWS a sandbox-only package will not do, and there is nothing to
+	// build a real one with.
+	_, stderr, err = pkg("--aws", "package", EventProcessor, "-o", out+"3")
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
-		t.Fatalf("exit %v, want 2; stderr %s", err, stderr.String())
+		t.Fatalf("exit %v, want 2; stderr %s", err, stderr)
 	}
 	for _, want := range []string{"cannot make a linux/", "no Go toolchain", "Install a release build", "--runtime nodejs"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("error lacks %q:\n%s", want, stderr.String())
+		if !strings.Contains(stderr, want) {
+			t.Errorf("error lacks %q:\n%s", want, stderr)
 		}
 	}
-	if _, err := os.Stat(out + "2"); err == nil {
+	if _, err := os.Stat(out + "3"); err == nil {
 		t.Error("a zip was written despite the error")
 	}
 
 	// Usage errors exit 2 too.
 	for _, args := range [][]string{{"package", "nope", "-o", out}, {"package", S3Processor, "-o", out, "--arch", "amd64"}, {"package", S3Processor}} {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = []string{"HOME=" + dir, "PATH="}
-		err := cmd.Run()
+		_, _, err := pkg(args...)
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 {
 			t.Errorf("slab %v: %v, want exit 2", args, err)
 		}

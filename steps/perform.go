@@ -58,6 +58,11 @@ type PerformOptions struct {
 	E2ETimeout time.Duration
 	// BuildProgress gets a line before slow local work (a cross-compile).
 	BuildProgress func(string)
+	// SandboxPackages says the target is slab's sandbox, which runs
+	// slab-made packages with its own slab: a build without embedded
+	// bootstraps packages at once instead of cross-compiling (see
+	// lambdas.ZipOptions.Sandbox). Perform sets it from the target.
+	SandboxPackages bool
 }
 
 // Actions of a ResourceOutcome.
@@ -155,6 +160,9 @@ func newPerformer(ctx context.Context, env *awsenv.Env, n lab.Names, o PerformOp
 	}
 	if o.E2ETimeout <= 0 {
 		o.E2ETimeout = 2 * time.Minute
+	}
+	if env != nil && env.Target.Kind == awsenv.Sandbox {
+		o.SandboxPackages = true
 	}
 	return &performer{ctx: ctx, env: env, n: n, o: o, c: newClients(env), step: step, out: Outcome{Step: step}}
 }
@@ -443,7 +451,10 @@ func isCode(err error, codes ...string) bool { return awserr.Is(err, codes...) }
 
 // --- function packages, built once per process ---
 
-type zipKey struct{ function, runtime, arch, version string }
+type zipKey struct {
+	function, runtime, arch, version string
+	sandbox                          bool
+}
 
 type zipResult struct {
 	ready chan struct{} // closed when zip, info and err are set
@@ -467,7 +478,7 @@ func buildZip(ctx context.Context, o PerformOptions, function, runtime string) (
 	if arch == "" {
 		arch = DefaultArch
 	}
-	k := zipKey{function, runtime, arch, o.Version}
+	k := zipKey{function, runtime, arch, o.Version, o.SandboxPackages}
 	zipMu.Lock()
 	r, ok := zipCache[k]
 	if !ok {
@@ -483,7 +494,7 @@ func buildZip(ctx context.Context, o PerformOptions, function, runtime string) (
 			return nil, lambdas.PackInfo{}, ctx.Err()
 		}
 	}
-	zo := lambdas.ZipOptions{Function: function, Arch: arch, Runtime: runtime, Version: o.Version}
+	zo := lambdas.ZipOptions{Function: function, Arch: arch, Runtime: runtime, Version: o.Version, Sandbox: o.SandboxPackages}
 	if o.BuildProgress != nil {
 		zo.Progress = progressWriter(o.BuildProgress)
 	}

@@ -28,6 +28,10 @@ type Context struct {
 	Endpoint string // "" on AWS
 	StateID  string
 	Names    lab.Names
+	// Slab is how the learner runs slab in a shell, as slab was started:
+	// "slab" when it is on PATH, `go run ./cmd/slab` from a checkout, or the
+	// executable's absolute path. "" means "slab".
+	Slab string
 }
 
 // Data is the template data of a lesson; the field names are the lessons'
@@ -102,6 +106,21 @@ func (c Context) CLI() awscli.CLI { return awscli.CLI{Endpoint: c.Endpoint} }
 
 func (c Context) funcs() template.FuncMap {
 	return template.FuncMap{
+		// slab is the invocation of slab for this target: the sandbox is
+		// its default; AWS and other endpoints are named.
+		"slab": func() string {
+			inv := c.Slab
+			if inv == "" {
+				inv = "slab"
+			}
+			switch c.Target {
+			case "aws":
+				return inv + " --aws"
+			case "endpoint":
+				return inv + " --endpoint-url " + c.Endpoint
+			}
+			return inv
+		},
 		"aws": func() string { return c.CLI().Prefix() },
 		"nodeSource": func(name string) (string, error) {
 			src, ok := lambdas.NodeSource(name)

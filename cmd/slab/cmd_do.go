@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/cost"
 	"github.com/slab-lab/slab/lambdas"
 	"github.com/slab-lab/slab/steps"
@@ -122,7 +123,8 @@ func runDo(ctx context.Context, ios *IOStreams, g *globalOptions, o *doOptions) 
 	opts := steps.PerformOptions{
 		LeastPrivilege: o.LeastPrivilege, Runtime: o.Runtime, Arch: o.Arch, StateID: s.st.ID,
 		Version: version, E2ETimeout: o.E2ETimeout,
-		BuildProgress: func(line string) { fmt.Fprintln(ios.ErrOut, line) },
+		BuildProgress:   func(line string) { fmt.Fprintln(ios.ErrOut, line) },
+		SandboxPackages: s.env.Target.Kind == awsenv.Sandbox,
 	}
 
 	if !o.DryRun {

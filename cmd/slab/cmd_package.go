@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/lambdas"
 )
 
@@ -17,6 +18,36 @@ type packageOptions struct {
 	Output   string
 	Arch     string
 	Runtime  string
+	Sandbox  bool // the target is slab's sandbox
+}
+
+// packageFunction maps what the learner typed to the handler's name: the
+// handler itself, or the Lambda function's name (the guide's, or the one
+// --name/--config gives it).
+func packageFunction(g *globalOptions, arg string) (string, error) {
+	if lambdas.IsFunction(arg) {
+		return arg, nil
+	}
+	overrides, err := g.nameOverrides()
+	if err != nil {
+		return "", err
+	}
+	names, err := lab.DefaultNames().Apply(overrides)
+	if err != nil {
+		return "", usageErr("%v", err)
+	}
+	defaults := lab.DefaultNames()
+	for _, m := range []struct{ yours, guide, handler string }{
+		{names.S3Function, defaults.S3Function, lambdas.S3Processor},
+		{names.EventFunction, defaults.EventFunction, lambdas.EventProcessor},
+		{names.QueueFunction, defaults.QueueFunction, lambdas.QueueProcessor},
+	} {
+		if arg == m.yours || arg == m.guide {
+			return m.handler, nil
+		}
+	}
+	return "", usageErr("unknown function %q: use one of %s, or a function name: %s, %s, %s",
+		arg, strings.Join(lambdas.Functions(), ", "), names.S3Function, names.EventFunction, names.QueueFunction)
 }
 
 func newPackageCmd(ios *IOStreams, g *globalOptions) *cobra.Command {
@@ -25,12 +56,18 @@ func newPackageCmd(ios *IOStreams, g *globalOptions) *cobra.Command {
 		Use:   "package FUNCTION -o FILE",
 		Short: "Write a function's deployment zip (s3-processor, event-processor, queue-processor)",
 		Long: `Write a function's deployment zip, the file create-function's --zip-file takes.
+FUNCTION is s3-processor, event-processor or queue-processor, or the Lambda
+function's name (s3-to-dynamodb-processor, event-to-sns-processor, sqs-processor,
+or yours with --name).
 
-For --runtime go (provided.al2023, handler = the function's name) the zip holds a
-static linux bootstrap: the one embedded in a release build, the running slab
-when it is a linux executable of that architecture, or a cross-compile of slab's
-source with the local Go toolchain (cached). For --runtime nodejs (nodejs22.x,
-handler index.handler) it holds the function's index.mjs.
+For --runtime go (provided.al2023, handler s3-processor, event-processor or
+queue-processor) the zip holds a static linux bootstrap (cmd/bootstrap: the
+handlers and the Lambda Runtime API loop): the one embedded in a release build,
+or a cross-compile of slab's source with the local Go toolchain (cached). For
+the sandbox (the default target) a slab without embedded bootstraps writes a
+sandbox-only package at once: the sandbox runs it with its own slab. With --aws
+or --endpoint-url the package is always one AWS can run. For --runtime nodejs
+(nodejs22.x, handler index.handler) the zip holds the function's index.mjs.
 
 The zip is deterministic: unchanged code gives the same CodeSha256, which is
 printed so you can compare it with 'aws lambda get-function'.`,
@@ -41,7 +78,12 @@ printed so you can compare it with 'aws lambda get-function'.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Function = args[0]
+			fn, err := packageFunction(g, args[0])
+			if err != nil {
+				return err
+			}
+			o.Function = fn
+			o.Sandbox = !g.AWS && g.EndpointURL == ""
 			return runPackage(cmd, ios, o)
 		},
 	}
@@ -65,7 +107,7 @@ func runPackage(cmd *cobra.Command, ios *IOStreams, o *packageOptions) error {
 		return usageErr("-o FILE is required: where to write the zip")
 	}
 	z, info, err := lambdas.Zip(cmd.Context(), lambdas.ZipOptions{
-		Function: o.Function, Arch: o.Arch, Runtime: o.Runtime, Version: version, Progress: ios.ErrOut,
+		Function: o.Function, Arch: o.Arch, Runtime: o.Runtime, Version: version, Progress: ios.ErrOut, Sandbox: o.Sandbox,
 	})
 	if err != nil {
 		if errors.Is(err, lambdas.ErrInvalidOption) {

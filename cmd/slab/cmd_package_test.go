@@ -44,6 +44,27 @@ func TestPackageNodejsWritesTheZipAndItsCodeSha256(t *testing.T) {
 	}
 }
 
+// The lessons and the AWS console name the functions, the handlers have
+// short names: slab package takes either, and the learner's own names.
+func TestPackageTakesFunctionNames(t *testing.T) {
+	dir := isolate(t)
+	out := filepath.Join(t.TempDir(), "f.zip")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"package", "s3-to-dynamodb-processor"}, "s3-processor (nodejs22.x"},
+		{[]string{"package", "event-to-sns-processor"}, "event-processor (nodejs22.x"},
+		{[]string{"package", "sqs-processor"}, "queue-processor (nodejs22.x"},
+		{[]string{"--name", "s3-function=ingest", "package", "ingest"}, "s3-processor (nodejs22.x"},
+	} {
+		stdout, stderr, code := runSlab(t, append(append([]string{"--state-dir", dir}, tc.args...), "-o", out, "--runtime", "nodejs")...)
+		if code != 0 || !strings.Contains(stdout, tc.want) {
+			t.Errorf("slab %v: exit %d, %s%s; want %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+}
+
 func TestPackageUsageErrorsExit2(t *testing.T) {
 	dir := isolate(t)
 	out := filepath.Join(t.TempDir(), "f.zip")
@@ -52,7 +73,7 @@ func TestPackageUsageErrorsExit2(t *testing.T) {
 		want string
 	}{
 		{[]string{"package", "nope", "-o", out}, "unknown function"},
-		{[]string{"package", "s3-to-dynamodb-processor", "-o", out}, "s3-processor"},
+		{[]string{"package", "s3-to-dynamo", "-o", out}, "s3-processor, or a function name: s3-to-dynamodb-processor"},
 		{[]string{"package", "s3-processor", "-o", out, "--arch", "amd64"}, "arm64 or x86_64"},
 		{[]string{"package", "s3-processor", "-o", out, "--arch", ""}, "arm64 or x86_64"},
 		{[]string{"package", "s3-processor", "-o", out, "--runtime", "python"}, "go or nodejs"},

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/lab"
+	"github.com/slab-lab/slab/lambdas"
 	"github.com/slab-lab/slab/sandbox"
 	"github.com/slab-lab/slab/state"
 	"github.com/slab-lab/slab/steps"
@@ -135,6 +137,81 @@ func openSession(ctx context.Context, ios *IOStreams, g *globalOptions, mode ses
 	return s, nil
 }
 
+// slabInvocation is how a learner's shell runs this slab, so the lessons'
+// `slab package` lines work pasted whichever way slab was started: "slab"
+// when PATH finds this executable, `go run ./cmd/slab` (relative to the
+// working directory) when `go run` built it from a checkout, else the
+// executable's absolute path.
+func slabInvocation() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "slab"
+	}
+	if p, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = p
+	}
+	if onPath, err := exec.LookPath("slab"); err == nil {
+		if p, err := filepath.EvalSymlinks(onPath); err == nil && sameFile(p, exe) {
+			return "slab"
+		}
+	}
+	if goRunBinary(exe) {
+		if root, err := lambdas.SourceRoot(); err == nil {
+			if inv, ok := goRunFrom(root); ok {
+				return inv
+			}
+		}
+	}
+	return shellQuote(exe)
+}
+
+// goRunBinary reports whether exe is the temporary binary `go run` builds
+// (…/go-build123/b001/exe/slab), gone when slab exits.
+func goRunBinary(exe string) bool {
+	return filepath.Base(filepath.Dir(exe)) == "exe" && strings.Contains(exe, string(filepath.Separator)+"go-build")
+}
+
+// goRunFrom is `go run <path to cmd/slab>` from the working directory, when
+// that directory is inside the checkout at root (go run needs the module).
+func goRunFrom(root string) (string, bool) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	if rel, err := filepath.Rel(root, wd); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", false
+	}
+	pkg, err := filepath.Rel(wd, filepath.Join(root, "cmd", "slab"))
+	if err != nil {
+		return "", false
+	}
+	pkg = filepath.ToSlash(pkg)
+	if !strings.HasPrefix(pkg, "../") {
+		pkg = "./" + pkg
+	}
+	return "go run " + shellQuote(pkg), true
+}
+
+func sameFile(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
+}
+
+// shellQuote leaves plain words alone and single-quotes the rest.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r == '@' || r == '=' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 // selfExe is this slab's executable, which the sandbox runs in bootstrap
 // mode for Lambda functions packaged by slab; "" when it cannot be found.
 // A `go test` binary is not slab: started as a function it would run the
@@ -190,7 +267,7 @@ func (s *session) close() {
 // renderContext is what lessons are rendered for. The bucket name is chosen
 // once, when the account is known, and remembered.
 func (s *session) renderContext() (steps.Context, error) {
-	c := steps.Context{Target: string(s.env.Target.Kind), Region: s.env.Region, Account: s.env.Account, StateID: s.st.ID, Names: s.names}
+	c := steps.Context{Target: string(s.env.Target.Kind), Region: s.env.Region, Account: s.env.Account, StateID: s.st.ID, Names: s.names, Slab: slabInvocation()}
 	if s.env.Target.Kind != awsenv.AWS {
 		c.Endpoint = s.env.Target.Endpoint
 	}
