@@ -410,15 +410,20 @@ func isSlabRoot(dir string) bool {
 var buildMu sync.Mutex
 
 // bootstrapBuildPackage is what a source build compiles: the bootstrap-only
-// main, a third of slab's size.
-const bootstrapBuildPackage = "./cmd/bootstrap"
+// main. bootstrapTags drop aws-lambda-go's RPC mode (the retired go1.x
+// runtime's), which halves the binary: provided.al2023 speaks the Runtime
+// API. The release's hooks (.goreleaser.yaml) build it the same way.
+const (
+	bootstrapBuildPackage = "./cmd/bootstrap"
+	bootstrapTags         = "lambda.norpc"
+)
 
 func buildFromSource(ctx context.Context, goTool, root, arch, version string, progress io.Writer, info *PackInfo) ([]byte, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	ga := goarch(arch)
 	env := crossEnv(ga)
-	key, goVersion, err := sourceKey(ctx, goTool, root, env, arch, version)
+	key, goVersion, err := sourceKey(ctx, goTool, root, env, arch)
 	if err != nil {
 		return nil, err
 	}
@@ -449,8 +454,8 @@ func buildFromSource(ctx context.Context, goTool, root, arch, version string, pr
 	tmp.Close()
 	defer os.Remove(tmp.Name())
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -X main.version="+version, "-o", tmp.Name(), bootstrapBuildPackage)
+	cmd := exec.CommandContext(ctx, goTool, "build", "-tags", bootstrapTags, "-trimpath", "-buildvcs=false",
+		"-ldflags", "-s -w", "-o", tmp.Name(), bootstrapBuildPackage)
 	cmd.Dir = root
 	cmd.Env = env
 	var stderr bytes.Buffer
@@ -482,7 +487,7 @@ func buildFromSource(ctx context.Context, goTool, root, arch, version string, pr
 }
 
 // cacheKeep is how many source builds per architecture the cache keeps: every
-// edit of the source makes a new one of some 17 MB.
+// edit of the source makes a new one of some 10 MB.
 const cacheKeep = 3
 
 // pruneCache removes all but the most recently used builds for arch, and
@@ -535,9 +540,10 @@ func crossEnv(ga string) []string {
 }
 
 // sourceKey names a source build in the cache: a hash of the Go version, the
-// stamped version, go.mod, go.sum and every file of the main module that
-// goes into the linux build (go list), so an edit anywhere rebuilds.
-func sourceKey(ctx context.Context, goTool, root string, env []string, arch, version string) (key, goVersion string, err error) {
+// build tags, go.mod, go.sum and every file of the main module that goes
+// into the linux build (go list), so an edit anywhere rebuilds. slab's
+// version is not in it: the bootstrap does not carry one (the manifest does).
+func sourceKey(ctx context.Context, goTool, root string, env []string, arch string) (key, goVersion string, err error) {
 	run := func(args ...string) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, goTool, args...)
 		cmd.Dir = root
@@ -555,7 +561,7 @@ func sourceKey(ctx context.Context, goTool, root string, env []string, arch, ver
 		return "", "", err
 	}
 	goVersion = strings.TrimSpace(string(gv))
-	out, err := run("list", "-deps", "-json=Dir,GoFiles,EmbedFiles,Module", bootstrapBuildPackage)
+	out, err := run("list", "-tags", bootstrapTags, "-deps", "-json=Dir,GoFiles,EmbedFiles,Module", bootstrapBuildPackage)
 	if err != nil {
 		return "", "", err
 	}
@@ -582,7 +588,7 @@ func sourceKey(ctx context.Context, goTool, root string, env []string, arch, ver
 	}
 	sort.Strings(files)
 	h := sha256.New()
-	fmt.Fprintf(h, "slab-bootstrap 2\n%s\n%s\n%s\n%s\n", goVersion, goarch(arch), version, bootstrapBuildPackage)
+	fmt.Fprintf(h, "slab-bootstrap 2\n%s\n%s\n%s\n%s\n", goVersion, goarch(arch), bootstrapTags, bootstrapBuildPackage)
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if errors.Is(err, fs.ErrNotExist) && strings.HasSuffix(f, "go.sum") {

@@ -25,7 +25,7 @@ func BenchmarkColdInit(b *testing.B) {
 	bin := os.Getenv("SLAB_BOOTSTRAP_BIN")
 	if bin == "" {
 		bin = filepath.Join(b.TempDir(), "bootstrap")
-		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {
 			b.Fatalf("go build: %v\n%s", err, out)
