@@ -84,6 +84,16 @@ const stubNode = "// stub %s\nexport const handler = async (event) => {\n  conso
 func funcs(aws string) template.FuncMap {
 	return template.FuncMap{
 		"aws": func() string { return aws },
+		// The real one (package steps) names the target as slab's flags do.
+		"slab": func() string {
+			switch {
+			case aws == "aws":
+				return "slab --aws"
+			case strings.Contains(aws, "localhost"):
+				return "slab --endpoint-url http://localhost:4566"
+			}
+			return "slab"
+		},
 		"nodeSource": func(name string) (string, error) {
 			switch name {
 			case "s3-processor", "event-processor", "queue-processor":
@@ -798,7 +808,7 @@ func TestCorrectedLab(t *testing.T) {
 			}
 			joined := strings.Join(byLesson[step], "\n")
 			for _, n := range []string{
-				fmt.Sprintf("slab package %s --arch arm64 -o %s.zip", step, step),
+				fmt.Sprintf("%s package %s --arch arm64 -o %s.zip", funcs(s.aws)["slab"].(func() string)(), step, step),
 				fmt.Sprintf("lambda create-function --function-name %s --runtime provided.al2023 --handler %s --architectures arm64 --role %s --zip-file fileb://%s.zip --timeout 30 --memory-size 256", fn, step, d.RoleArn, step),
 				fmt.Sprintf("lambda create-function --function-name %s --runtime nodejs22.x --handler index.handler", fn),
 				a + " lambda wait function-active-v2 --function-name " + fn,
