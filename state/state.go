@@ -41,7 +41,10 @@ type State struct {
 	// Resources records what perform created, so an interrupted run can
 	// say what exists.
 	Resources map[string]string `json:"resources,omitempty"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	// StartedAt is when the learner first opened the lab in the tutor; the
+	// finish screen counts the time taken from it.
+	StartedAt time.Time `json:"started_at,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // StepRecord is the last verification of a step.

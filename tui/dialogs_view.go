@@ -85,11 +85,11 @@ func (m *Model) helpLines(w int) []string {
 	notes := []string{
 		s.Bold.Render("Quitting") + ": ctrl+c, ctrl+q or Q (capital). q is the quiz; esc never quits, it cancels work in flight or closes a panel.",
 		s.Bold.Render("Focus") + ": tab moves between the step list, the lesson and the checks; ↑/↓ act on the focused one. pgdn/space, pgup/b, g/G scroll the lesson from anywhere.",
-		s.Bold.Render("Copying") + ": [ and ] pick a command block of the lesson (the view jumps to it), y copies it through OSC 52 (tmux needs set-clipboard on).",
+		s.Bold.Render("Copying") + ": [ and ] pick a command block of the lesson (the view jumps to it); y copies it with wl-copy, xclip or pbcopy, or saves it to a file it names, and sends OSC 52 too.",
 		s.Bold.Render("Progress") + " is saved as you go; reopening slab resumes on the same step with the last results.",
 	}
 	if m.opts.SandboxExport != "" {
-		notes = append(notes, s.Bold.Render("Sandbox")+": the first command of every lesson is the export line for the real aws CLI in another terminal.")
+		notes = append(notes, s.Bold.Render("Sandbox")+": every command carries --endpoint-url; the first block of every lesson is the export line (credentials, region; its AWS_ENDPOINT_URL needs AWS CLI 2.13+).")
 	}
 	for _, n := range notes {
 		lines = append(lines, wrapLines(n, w, s.Info)...)

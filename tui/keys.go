@@ -31,6 +31,7 @@ type KeyMap struct {
 	Cancel            key.Binding
 	Quit              key.Binding
 	Confirm, Deny     key.Binding
+	Overview          key.Binding
 	RoadLeast         key.Binding
 	RoadGuide         key.Binding
 	Enter             key.Binding
@@ -66,6 +67,7 @@ func DefaultKeyMap() KeyMap {
 		Troubleshoot: key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "how to fix it")),
 		Changed:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "what changed since the guide")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Overview:     key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "overview: chain, progress, exam tips, troubleshooting")),
 		Cancel:       key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel work / close")),
 		Quit:         key.NewBinding(key.WithKeys("ctrl+c", "ctrl+q", "Q"), key.WithHelp("ctrl+c/Q", "quit")),
 		Confirm:      key.NewBinding(key.WithKeys("y", "enter"), key.WithHelp("y/enter", "yes")),
@@ -95,7 +97,7 @@ func (k KeyMap) HelpGroups() []HelpGroup {
 		{"Do", []key.Binding{k.Check, k.CheckAll, k.Troubleshoot, k.Perform, k.Probe, k.Cost, k.Cleanup, k.Quiz}},
 		{"Move", []key.Binding{k.Up, k.Down, k.PrevStep, k.NextStep, k.JumpStep, k.FocusNext, k.FocusPrev}},
 		{"Read and copy", []key.Binding{k.PageDown, k.PageUp, k.HalfDown, k.HalfUp, k.Top, k.Bottom, k.Changed, k.NextCmd, k.PrevCmd, k.Copy}},
-		{"General", []key.Binding{k.Help, k.Cancel, k.Quit}},
+		{"General", []key.Binding{k.Overview, k.Help, k.Cancel, k.Quit}},
 	}
 }
 
@@ -105,6 +107,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Up, k.Down, k.PrevStep, k.NextStep, k.JumpStep, k.FocusNext, k.FocusPrev},
 		{k.PageDown, k.PageUp, k.HalfDown, k.HalfUp, k.Top, k.Bottom, k.Changed, k.NextCmd, k.PrevCmd, k.Copy},
 		{k.Check, k.CheckAll, k.Troubleshoot, k.Perform, k.Probe, k.Cost, k.Cleanup, k.Quiz},
-		{k.Help, k.Cancel, k.Quit},
+		{k.Overview, k.Help, k.Cancel, k.Quit},
 	}
 }

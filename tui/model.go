@@ -145,6 +145,9 @@ type Model struct {
 	// line's AWS_ENDPOINT_URL; "" until Hooks.AWSCLIVersion answers.
 	exportNote string
 
+	screenSeq       int  // numbers the overview/finish renderings
+	pendingOverview bool // a fresh lab opens on the overview once sized
+
 	quitting bool
 }
 
@@ -216,6 +219,10 @@ func New(ctx context.Context, o Options) *Model {
 		}
 	}
 	m.resultSel = m.firstInteresting()
+	m.pendingOverview = freshLab(m)
+	if m.st.StartedAt.IsZero() {
+		m.st.StartedAt = o.Now().UTC()
+	}
 	return m
 }
 
@@ -246,6 +253,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height, m.ready = msg.Width, msg.Height, true
 		m.help.SetWidth(msg.Width)
+		if m.pendingOverview {
+			m.pendingOverview = false
+			return m, tea.Batch(m.relayout(), m.openOverview())
+		}
 		return m, m.relayout()
 	case tea.ColorProfileMsg:
 		if m.opts.Profile != colorprofile.Unknown {
@@ -430,6 +441,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Help):
 		m.overlay = ovHelp
+	case key.Matches(msg, k.Overview):
+		return m.openOverview()
 	case key.Matches(msg, k.Cancel):
 		return m.cancelWork()
 	case key.Matches(msg, k.FocusNext):
@@ -954,6 +967,7 @@ func (m *Model) checksDone(stepID string, rs []checks.Result, err error, probe b
 		return m.setStatus(stProblem, fmt.Sprintf("could not run the %s of step %d: %v", what, s.Number, err))
 	}
 	wasVerified := v.status == "pass" || v.status == "warn"
+	wasAll := m.allVerified()
 	if probe {
 		rs = mergeResults(v.results, rs)
 	} else {
@@ -993,7 +1007,7 @@ func (m *Model) checksDone(stepID string, rs []checks.Result, err error, probe b
 	if status == "fail" || status == "error" {
 		k = stProblem
 	}
-	cmds = append(cmds, m.setStatus(k, line))
+	cmds = append(cmds, m.setStatus(k, line), m.maybeFinish(wasAll))
 	return tea.Batch(cmds...)
 }
 

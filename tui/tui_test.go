@@ -59,6 +59,9 @@ func sandboxOptions(st *store) Options {
 	names.Bucket = "lambda-integration-000000000000-1793604600"
 	s := state.New("sandbox")
 	s.ID = "0a1b2c3d"
+	// A lab already under way: a fresh one opens on the overview
+	// (TestFreshLabOpensOnTheOverview).
+	s.Current = lab.StepIAMRole
 	return Options{
 		Target:        Target{Kind: "sandbox", Describe: "SANDBOX 000000000000 us-east-1 (http://127.0.0.1:4566)", Account: "000000000000", Region: "us-east-1"},
 		State:         s,

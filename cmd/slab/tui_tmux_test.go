@@ -89,15 +89,22 @@ func TestTutorInTmux(t *testing.T) {
 	t.Cleanup(func() { _, _ = s.run("kill-server") })
 	// The shell prints a marker once slab has exited, then keeps the pane
 	// open so the test can see what the terminal looks like afterwards.
-	script := fmt.Sprintf("env -i PATH=%q HOME=%q TERM=xterm-256color AWS_EC2_METADATA_DISABLED=true %q --state-dir %q; echo \"slab exited $?\"; exec sleep 120",
-		os.Getenv("PATH"), home, bin, stateDir)
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("env -i PATH=%q HOME=%q TMPDIR=%q TERM=xterm-256color AWS_EC2_METADATA_DISABLED=true %q --state-dir %q; echo \"slab exited $?\"; exec sleep 120",
+		os.Getenv("PATH"), home, tmp, bin, stateDir)
 	startAt := time.Now()
 	if out, err := s.run("new-session", "-d", "-s", s.name, "-x", "120", "-y", "40", "sh", "-c", script); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
-	s.waitFor(15*time.Second, "steps verified", "Step 1/8")
+	s.waitFor(15*time.Second, "steps verified", "Overview")
 	t.Logf("first frame after %v (tmux start included)", time.Since(startAt).Round(time.Millisecond))
-	screen := s.waitFor(15*time.Second, "What and why", "SANDBOX 000000000000 us-east-1")
+	// A fresh lab opens on the overview; esc goes to step 1.
+	s.waitFor(15*time.Second, "The lab at a glance", "The chain you build")
+	s.keys("Escape")
+	screen := s.waitFor(15*time.Second, "Step 1/8", "What and why", "SANDBOX 000000000000 us-east-1")
 	if !strings.Contains(screen, "export AWS_ENDPOINT_URL=http://127.0.0.1:") {
 		t.Errorf("the sandbox export line is not shown:\n%s", screen)
 	}
@@ -118,6 +125,32 @@ func TestTutorInTmux(t *testing.T) {
 	// c checks again, read-only, with the same verdict.
 	s.keys("c")
 	s.waitFor(20*time.Second, "Checks · 4 passed", "✓ The table is on-demand")
+
+	// p on step 4 names the missing steps and offers to do them first.
+	s.keys("4", "p")
+	s.waitFor(20*time.Second, "Step 4 needs step 1 (iam-role), 3 (s3-bucket) first", "Perform step 1, 3 first, then step 4?")
+	s.keys("n")
+	s.waitFor(10*time.Second, "nothing performed")
+	// y without a clipboard program (no DISPLAY here) saves the command
+	// to a private file and says where.
+	s.keys("y")
+	screen = s.waitFor(10*time.Second, "saved to "+tmp)
+	saved, _ := filepath.Glob(filepath.Join(tmp, "slab-command-*.sh"))
+	if len(saved) != 1 {
+		t.Errorf("no command file in %s:\n%s", tmp, screen)
+	} else if b, _ := os.ReadFile(saved[0]); !strings.HasPrefix(string(b), "export AWS_ENDPOINT_URL=http://127.0.0.1:") {
+		t.Errorf("the saved command: %q", b)
+	}
+	// At 80x24 the footer keeps ? help and quit.
+	if out, err := s.run("resize-window", "-t", s.name, "-x", "80", "-y", "24"); err != nil {
+		t.Fatalf("resize: %v %s", err, out)
+	}
+	s.waitFor(10*time.Second, "? help", "ctrl+c/Q quit", "←/→ steps")
+	if out, err := s.run("resize-window", "-t", s.name, "-x", "120", "-y", "40"); err != nil {
+		t.Fatalf("resize: %v %s", err, out)
+	}
+	s.keys("2")
+	s.waitFor(10*time.Second, "Step 2/8")
 
 	s.keys("Q")
 	screen = s.waitFor(15*time.Second, "slab exited 0")
