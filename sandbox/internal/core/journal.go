@@ -209,7 +209,7 @@ func (s *Store) Open(dir string) error {
 				"missing, while %s holds %d bytes of transactions made after it; starting empty would lose everything before them", jPath, fi.Size())}
 		}
 	}
-	_, torn, err := s.replay(jPath, nil)
+	applied, torn, err := s.replay(jPath, nil)
 	if err != nil {
 		return err
 	}
@@ -217,14 +217,19 @@ func (s *Store) Open(dir string) error {
 		s.notices = append(s.notices, fmt.Sprintf("sandbox state: dropped a torn final record of %d bytes at byte %d of %s (a write cut short by a crash, never acknowledged)",
 			torn.Length, torn.Offset, jPath))
 	}
-	return s.attach(dir)
+	// A snapshot with nothing after it is the state already: rewriting it
+	// would cost every command (slab check opens and closes the store) two
+	// fsyncs for nothing.
+	return s.attach(dir, !found || applied > 0 || torn != nil)
 }
 
-// attach compacts the loaded state into a fresh snapshot and starts an
-// empty journal. Called with the write lock held.
-func (s *Store) attach(dir string) error {
-	if err := s.writeSnapshot(dir); err != nil {
-		return err
+// attach compacts the loaded state into a fresh snapshot when asked and
+// starts an empty journal. Called with the write lock held.
+func (s *Store) attach(dir string, compact bool) error {
+	if compact {
+		if err := s.writeSnapshot(dir); err != nil {
+			return err
+		}
 	}
 	f, err := os.OpenFile(filepath.Join(dir, journalFile), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -260,11 +265,13 @@ func (s *Store) Close() error {
 	last := j.seq
 	j.mu.Unlock()
 	err := j.sync(last)
-	if err == nil {
+	// Nothing journaled since Open: the snapshot on disk is the state, and a
+	// read-only command exits without writing it again.
+	if err == nil && last > 0 {
 		err = s.writeSnapshot(j.dir)
-	}
-	if err == nil {
-		err = j.f.Truncate(0)
+		if err == nil {
+			err = j.f.Truncate(0)
+		}
 	}
 	if cerr := j.f.Close(); err == nil {
 		err = cerr

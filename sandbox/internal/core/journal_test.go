@@ -277,3 +277,63 @@ func TestGroupCommitReadersNeverWaitForAnFsync(t *testing.T) {
 		t.Fatalf("journal holds %d rows, want %d", n, 1+more)
 	}
 }
+
+// A session that changes nothing (slab check, a tutor only read) leaves the
+// snapshot as it found it: no rewrite, no fsync, at open or at close. One
+// that writes compacts as before, and a reopen sees its write.
+func TestReadOnlySessionLeavesTheSnapshotAlone(t *testing.T) {
+	dir := t.TempDir()
+	s, tb, err := openRows(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(func(tx *Tx) error { tb.Put(tx, "a", row{N: 1}); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(dir, snapshotFile)
+	before, err := os.Stat(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, tb, err = openRows(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(s, tb); n != 1 {
+		t.Fatalf("%d rows after reopening", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := os.Stat(snap); err != nil || !os.SameFile(before, after) {
+		t.Fatalf("a session without writes replaced the snapshot (%v)", err)
+	}
+
+	s, tb, err = openRows(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(func(tx *Tx) error { tb.Put(tx, "b", row{N: 2}); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := os.Stat(snap); err != nil || os.SameFile(before, after) {
+		t.Fatalf("a session with a write kept the old snapshot (%v)", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, journalFile)); err != nil || fi.Size() != 0 {
+		t.Fatalf("journal after close: %v %v", fi, err)
+	}
+	s, tb, err = openRows(t, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := count(s, tb); n != 2 {
+		t.Fatalf("%d rows after the write, want 2", n)
+	}
+}
