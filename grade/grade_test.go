@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -403,5 +404,50 @@ func TestGradeCancelKeepsFinishedRows(t *testing.T) {
 		if r.Error != "" || r.Summary.Error > 0 {
 			t.Errorf("%s: a cut-short row was kept: %s %+v", r.Student, r.Error, r.Summary)
 		}
+	}
+}
+
+// A check that ignores its context (the 6 MB queue policy took 66 s
+// against --timeout 30s) cannot hold a student past the time limit: the
+// checks that finished keep their results, the rest are errors, the row
+// says it timed out, and the next student is graded.
+func TestTimeoutHonouredWhenACheckIgnoresItsContext(t *testing.T) {
+	c := newClass(t, 2, 0)
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	calls := 0
+	var mu sync.Mutex
+	run := func(ctx context.Context, env *awsenv.Env, n lab.Names, o checks.Options) checks.Report {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if !first {
+			return checks.Run(ctx, env, n, o)
+		}
+		// One check finishes, then the run hangs without looking at ctx.
+		c, _ := checks.ByID("iam-role.exists")
+		o.OnResult(checks.Result{CheckID: c.ID, Step: c.Step, Weight: c.Weight, Status: checks.Pass, Summary: "exists"})
+		<-stuck
+		return checks.Report{}
+	}
+	opts := grade.WithRun(grade.Options{Base: c.base(), Names: lab.DefaultNames(), Rubric: &grade.Rubric{}, Concurrency: 1, Timeout: 500 * time.Millisecond}, run)
+	done := make(chan []grade.Row, 1)
+	go func() { done <- grade.Run(context.Background(), c.students, opts) }()
+	var rows []grade.Row
+	select {
+	case rows = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("grading never returned: the time limit was not honoured")
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	r := rows[0]
+	if !strings.Contains(r.Error, "timed out after 500ms") || r.StatusOf("iam-role.exists") != "pass" || r.StatusOf("dynamodb-table.exists") != "error" {
+		t.Errorf("stuck student: error %q, iam-role.exists %s, dynamodb-table.exists %s", r.Error, r.StatusOf("iam-role.exists"), r.StatusOf("dynamodb-table.exists"))
+	}
+	if rows[1].Error != "" || len(rows[1].Checks) == 0 {
+		t.Errorf("the next student was not graded: %+v", rows[1])
 	}
 }
