@@ -41,8 +41,8 @@ type Options struct {
 
 	// run is checks.Run; tests replace it with checks that ignore their
 	// context (export_test.go).
-	run func(context.Context, *awsenv.Env, lab.Names, checks.Options) checks.Report
-	Rubric       *Rubric
+	run    func(context.Context, *awsenv.Env, lab.Names, checks.Options) checks.Report
+	Rubric *Rubric
 	// Skip names students already graded (--resume); they are not graded again.
 	Skip map[string]bool
 	// OnRow is called, serialised, as each student finishes. It is not
