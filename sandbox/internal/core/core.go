@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -92,11 +93,23 @@ func (c *Core) Hook(name string) any {
 	return c.hooks[name]
 }
 
+// Streamer is implemented by a service some of whose requests carry bodies
+// too large to hold in memory (S3 objects and parts, up to 5 GB): for
+// those the router leaves the body in Request.Stream instead of reading it.
+type Streamer interface {
+	StreamsBody(hr *http.Request) bool
+}
+
 // Request is one AWS API call as a service sees it.
 type Request struct {
-	W         http.ResponseWriter
-	HTTP      *http.Request
-	Body      []byte
+	W    http.ResponseWriter
+	HTTP *http.Request
+	Body []byte
+	// Stream is the unread body of a request its service streams (an S3
+	// object or part: see Streamer), bounded in size and time by
+	// LimitBodies; Body is nil then. Anything that checks a body (a
+	// payload signature) wraps this reader rather than reading it.
+	Stream    io.Reader
 	Scope     Scope
 	AccessKey string
 	Service   string // credential-scope service name: iam, sts, s3, dynamodb, sqs, sns, lambda, events, logs

@@ -193,6 +193,74 @@ func (j *journal) needsCompaction() bool {
 // Damage it cannot safely skip is a *CorruptError; what it skipped safely
 // (a torn final record) is in Notices.
 func (s *Store) Open(dir string) error {
+	if err := s.open(dir); err != nil {
+		return err
+	}
+	for _, fn := range s.onLoad {
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OnLoad registers fn to run at the end of Open, outside the lock, once the
+// state is loaded (a service reconciling its files with its records).
+func (s *Store) OnLoad(fn func() error) { s.onLoad = append(s.onLoad, fn) }
+
+// FileDir returns the directory where a service keeps files beside the
+// store's records (S3 object bodies), creating it: name inside the data
+// directory once Open has attached one, else a temporary directory that
+// Close removes. A service asks for it when it writes, not at
+// registration, since Open comes after.
+func (s *Store) FileDir(name string) (string, error) {
+	s.mu.RLock()
+	var base string
+	if s.j != nil {
+		base = s.j.dir
+	}
+	s.mu.RUnlock()
+	s.filesMu.Lock()
+	defer s.filesMu.Unlock()
+	if d, ok := s.files[name]; ok {
+		return d, nil
+	}
+	var d string
+	if base != "" {
+		d = filepath.Join(base, name)
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return "", fmt.Errorf("sandbox state: %w", err)
+		}
+	} else {
+		t, err := os.MkdirTemp("", "slab-sandbox-"+name+"-")
+		if err != nil {
+			return "", fmt.Errorf("sandbox state: %w", err)
+		}
+		d = t
+		s.tempDirs = append(s.tempDirs, t)
+	}
+	if s.files == nil {
+		s.files = map[string]string{}
+	}
+	s.files[name] = d
+	return d, nil
+}
+
+func (s *Store) removeTempDirs() {
+	s.filesMu.Lock()
+	defer s.filesMu.Unlock()
+	for _, d := range s.tempDirs {
+		_ = os.RemoveAll(d)
+		for n, fd := range s.files {
+			if fd == d {
+				delete(s.files, n)
+			}
+		}
+	}
+	s.tempDirs = nil
+}
+
+func (s *Store) open(dir string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -252,8 +320,10 @@ func (s *Store) Notices() []string {
 	return append([]string(nil), s.notices...)
 }
 
-// Close flushes and compacts, then detaches the journal.
+// Close flushes and compacts, then detaches the journal. The temporary
+// file directories of a store without one are removed.
 func (s *Store) Close() error {
+	defer s.removeTempDirs()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	j := s.j

@@ -15,10 +15,12 @@ import (
 const (
 	// S3 takes up to 5 GB in a single PUT (PutObject, UploadPart):
 	// https://docs.aws.amazon.com/AmazonS3/latest/userguide/upload-objects.html
-	limitS3 = 5 << 30
-	// While the store holds object bodies in memory the sandbox keeps a
-	// lower cap of its own; above it S3's own error is still the answer.
-	limitS3InMemory = 256 << 20
+	// Object bodies are streamed to files (never held in memory); S3's
+	// other requests are XML documents, read whole up to limitS3Document:
+	// the largest, a CompleteMultipartUpload of 10,000 parts or a
+	// DeleteObjects of 1,000 keys of 1,024 bytes, stays within a few MB.
+	limitS3         = 5 << 30
+	limitS3Document = 16 << 20
 	// Lambda's CreateFunction/UpdateFunctionCode take a base64 zip of up to
 	// 50 MB; the request limit Lambda reports is 69,905,067 bytes
 	// ("Request must be smaller than 69905067 bytes for the CreateFunction
@@ -45,12 +47,23 @@ const (
 	limitDefault = 1 << 20
 )
 
+// documentLimit is the most of a request body the router reads into memory
+// for service; streamed bodies (see Streamer) are bounded by bodyLimit only.
+func documentLimit(service string) int64 {
+	if service == "s3" {
+		return limitS3Document
+	}
+	_, read := bodyLimit(service)
+	return read
+}
+
 // bodyLimit is the most a request to service may carry, as AWS enforces it,
-// and the cap the sandbox reads into memory (lower only for S3, see above).
+// and the cap the sandbox reads (the same for every service now that S3
+// bodies are streamed).
 func bodyLimit(service string) (aws, read int64) {
 	switch service {
 	case "s3":
-		return limitS3, limitS3InMemory
+		return limitS3, limitS3
 	case "lambda":
 		return limitLambda, limitLambda
 	case "dynamodb":
@@ -64,6 +77,10 @@ func bodyLimit(service string) (aws, read int64) {
 	}
 	return limitDefault, limitDefault
 }
+
+// TooLarge is the service's answer to a request over its limit, for a
+// service that finds out while streaming a body.
+func TooLarge(service string, limit int64) *Error { return tooLarge(service, limit) }
 
 // tooLarge is the service's answer to a request over its limit.
 func tooLarge(service string, limit int64) *Error {

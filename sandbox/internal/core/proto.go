@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -292,6 +293,22 @@ func writeBody(r *Request, status int, contentType string, body []byte) {
 // (S3 GetObject, Lambda Invoke payloads).
 func WriteRaw(r *Request, status int, contentType string, body []byte) {
 	writeBody(r, status, contentType, body)
+}
+
+// WriteStream writes a body of length bytes read from body (S3 GetObject of
+// a file), without holding it.
+func WriteStream(r *Request, status int, contentType string, length int64, body io.Reader) {
+	h := r.W.Header()
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", contentType)
+	}
+	h.Set("x-amzn-RequestId", r.RequestID)
+	h.Set("Content-Length", strconv.FormatInt(length, 10))
+	r.Status = status
+	r.W.WriteHeader(status)
+	if r.HTTP.Method != http.MethodHead {
+		_, _ = io.CopyN(r.W, body, length)
+	}
 }
 
 func sortStrings(s []string) {

@@ -131,19 +131,25 @@ func NewHandler(c *Core, o HandlerOptions) http.Handler {
 			c.record(r)
 			return
 		}
-		// LimitBodies has bounded the body in size and in time.
-		body, err := io.ReadAll(hr.Body)
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				writeError(r, proto, tooLarge(service, mbe.Limit))
-			} else {
-				writeError(r, proto, ErrorStatus(400, "IncompleteBody", "could not read the request body: %v", err))
+		// LimitBodies has bounded the body in size and in time; a body the
+		// service streams is left unread, any other is read whole, up to
+		// the service's document limit.
+		if st, ok := svc.(Streamer); ok && st.StreamsBody(hr) {
+			r.Stream = hr.Body
+		} else {
+			body, err := io.ReadAll(http.MaxBytesReader(w, hr.Body, documentLimit(service)))
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					writeError(r, proto, tooLarge(service, mbe.Limit))
+				} else {
+					writeError(r, proto, ErrorStatus(400, "IncompleteBody", "could not read the request body: %v", err))
+				}
+				c.record(r)
+				return
 			}
-			c.record(r)
-			return
+			r.Body = body
 		}
-		r.Body = body
 		func() {
 			defer func() {
 				if p := recover(); p != nil {

@@ -37,6 +37,12 @@ type Store struct {
 	compacting sync.Mutex
 	// notices are what Open had to say (a torn final record dropped).
 	notices []string
+	// files are the directories services keep files in (FileDir), and
+	// onLoad what they do once the state is loaded (Open).
+	filesMu  sync.Mutex
+	files    map[string]string
+	tempDirs []string
+	onLoad   []func() error
 }
 
 type table struct {
@@ -80,10 +86,22 @@ func Register[T any](s *Store, name string) *Table[T] {
 
 // Tx is a transaction: read-only inside View, writable inside Update.
 type Tx struct {
-	s        *Store
-	writable bool
-	undo     []undoEntry
-	log      []journalEntry
+	s           *Store
+	writable    bool
+	undo        []undoEntry
+	log         []journalEntry
+	afterCommit []func()
+}
+
+// AfterCommit runs fn once the transaction's changes are durable (or, in a
+// store without a journal, committed), outside the lock; never when it
+// rolls back. For what must not happen before the commit is safe, such as
+// removing the file of a deleted object body.
+func (tx *Tx) AfterCommit(fn func()) {
+	if !tx.writable {
+		panic(ErrReadOnly)
+	}
+	tx.afterCommit = append(tx.afterCommit, fn)
 }
 
 type undoEntry struct {
@@ -151,14 +169,16 @@ func (s *Store) update(fn func(tx *Tx) error, wait bool) error {
 		seq = j.enqueue(rec)
 	}
 	s.mu.Unlock()
-	if seq == 0 || !wait {
-		return nil
+	if seq != 0 && (wait || len(tx.afterCommit) > 0) {
+		if err := j.sync(seq); err != nil {
+			return fmt.Errorf("sandbox state: journal write: %w", err)
+		}
+		if j.needsCompaction() {
+			s.compact(j)
+		}
 	}
-	if err := j.sync(seq); err != nil {
-		return fmt.Errorf("sandbox state: journal write: %w", err)
-	}
-	if j.needsCompaction() {
-		s.compact(j)
+	for _, fn := range tx.afterCommit {
+		fn()
 	}
 	return nil
 }

@@ -237,7 +237,7 @@ func (c *call) deleteBucket() {
 		// parts go with it.
 		c.s.uploads.Scan(tx, c.bucket+"/", func(k string, u Upload) bool {
 			for _, p := range u.Parts {
-				c.s.blobs.Delete(tx, p.DataKey)
+				c.s.dropBlob(tx, p.DataKey)
 			}
 			c.s.uploads.Delete(tx, k)
 			return true

@@ -9,6 +9,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"hash/crc64"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,12 +17,13 @@ import (
 	"github.com/slab-lab/slab/sandbox/internal/core"
 )
 
-// decodeBody replaces an aws-chunked request body by its payload and keeps
-// its trailing headers. The SDKs stream uploads this way: the CLI and the
-// Go SDK over TLS as STREAMING-UNSIGNED-PAYLOAD-TRAILER with a trailing
-// checksum, older clients as STREAMING-AWS4-HMAC-SHA256-PAYLOAD with a
-// signature on each chunk. The sandbox does not verify SigV4 signatures, so
-// chunk signatures are skipped the same way.
+// decodeBody prepares an aws-chunked request body. The SDKs stream uploads
+// this way: the CLI and the Go SDK over TLS as
+// STREAMING-UNSIGNED-PAYLOAD-TRAILER with a trailing checksum, older
+// clients as STREAMING-AWS4-HMAC-SHA256-PAYLOAD with a signature on each
+// chunk. A streamed body (an object or part) is decoded as it is read
+// (receiveBody); a document body is decoded here, replacing r.Body, and
+// its trailing headers kept. Chunk signatures are not checked here.
 func (c *call) decodeBody() error {
 	sha := c.h.Get("x-amz-content-sha256")
 	chunked := strings.HasPrefix(sha, "STREAMING-")
@@ -33,6 +35,10 @@ func (c *call) decodeBody() error {
 		}
 	}
 	if !chunked {
+		return nil
+	}
+	c.chunked = true
+	if c.r.Stream != nil {
 		return nil
 	}
 	payload, trailer, err := decodeAWSChunked(c.r.Body)
@@ -49,6 +55,7 @@ func (c *call) decodeBody() error {
 		}
 	}
 	c.r.Body = payload
+	c.chunked = false
 	c.trailer = trailer
 	return nil
 }
@@ -57,52 +64,14 @@ func errIncompleteBody() *core.Error {
 	return core.Errorf("IncompleteBody", "The request body terminated unexpectedly")
 }
 
-// decodeAWSChunked parses
-//
-//	hex-size[;chunk-signature=sig]\r\n data \r\n ... 0[;...]\r\n [name:value\r\n]* \r\n
+// decodeAWSChunked decodes a whole aws-chunked body (see chunkedReader).
 func decodeAWSChunked(body []byte) ([]byte, http.Header, error) {
-	var out bytes.Buffer
-	rest := body
-	for {
-		line, after, ok := bytes.Cut(rest, []byte("\r\n"))
-		if !ok {
-			return nil, nil, errIncompleteBody()
-		}
-		sizeField, _, _ := bytes.Cut(line, []byte(";"))
-		size, err := strconv.ParseInt(strings.TrimSpace(string(sizeField)), 16, 64)
-		if err != nil || size < 0 {
-			return nil, nil, core.Errorf("InvalidRequest", "Invalid chunk size in aws-chunked body")
-		}
-		rest = after
-		if size == 0 {
-			break
-		}
-		if int64(len(rest)) < size+2 {
-			return nil, nil, errIncompleteBody()
-		}
-		out.Write(rest[:size])
-		if !bytes.HasPrefix(rest[size:], []byte("\r\n")) {
-			return nil, nil, core.Errorf("InvalidRequest", "Chunk data is not followed by CRLF in aws-chunked body")
-		}
-		rest = rest[size+2:]
+	cr := newChunkedReader(bytes.NewReader(body))
+	out, err := io.ReadAll(cr)
+	if err != nil {
+		return nil, nil, err
 	}
-	trailer := http.Header{}
-	for len(rest) > 0 {
-		line, after, ok := bytes.Cut(rest, []byte("\r\n"))
-		if !ok {
-			line, after = rest, nil
-		}
-		rest = after
-		if len(line) == 0 {
-			break
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			return nil, nil, core.Errorf("InvalidRequest", "Malformed trailing header in aws-chunked body")
-		}
-		trailer.Add(strings.TrimSpace(string(name)), strings.TrimSpace(string(value)))
-	}
-	return out.Bytes(), trailer, nil
+	return out, cr.trailer, nil
 }
 
 // checksumAlgorithms are the additional checksums S3 supports, in the order
@@ -157,16 +126,17 @@ func computeChecksum(alg string, data []byte) string {
 	return base64.StdEncoding.EncodeToString(rawChecksum(alg, data))
 }
 
-// fullObject computes a full-object checksum of data.
-func fullObject(alg string, data []byte) Checksum {
-	return Checksum{Algorithm: alg, Value: computeChecksum(alg, data), Type: "FULL_OBJECT"}
-}
-
 // suppliedChecksum finds the x-amz-checksum-* value a writer sent, as a
 // header or an aws-chunked trailer, verifies it against data and returns it.
 // ok is false when none was sent. An algorithm named by
 // x-amz-sdk-checksum-algorithm must be the one whose value was sent.
 func (c *call) suppliedChecksum(data []byte) (sum Checksum, ok bool, err error) {
+	return c.suppliedChecksumOf(len(data) > 0, func(alg string) (string, error) { return computeChecksum(alg, data), nil })
+}
+
+// suppliedChecksumOf is suppliedChecksum for a body known by its digests
+// (a streamed one): digest returns the body's base64 checksum of alg.
+func (c *call) suppliedChecksumOf(nonEmpty bool, digest func(alg string) (string, error)) (sum Checksum, ok bool, err error) {
 	var found []string
 	values := map[string]string{}
 	for _, alg := range checksumAlgorithms {
@@ -187,7 +157,7 @@ func (c *call) suppliedChecksum(data []byte) (sum Checksum, ok bool, err error) 
 		return Checksum{}, false, errInvalidArgument("Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]", "x-amz-sdk-checksum-algorithm", declared)
 	}
 	if len(found) == 0 {
-		if declared != "" && len(data) > 0 {
+		if declared != "" && nonEmpty {
 			return Checksum{}, false, core.Errorf("InvalidRequest", "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found.")
 		}
 		return Checksum{}, false, nil
@@ -201,7 +171,11 @@ func (c *call) suppliedChecksum(data []byte) (sum Checksum, ok bool, err error) 
 	if derr != nil || len(raw) != digestSizes[alg] {
 		return Checksum{}, false, core.Errorf("InvalidRequest", "Value for %s header is invalid.", checksumHeader(alg))
 	}
-	if computeChecksum(alg, data) != v {
+	got, err := digest(alg)
+	if err != nil {
+		return Checksum{}, false, err
+	}
+	if got != v {
 		return Checksum{}, false, core.Errorf("BadDigest", "The %s you specified did not match the calculated checksum.", alg)
 	}
 	return Checksum{Algorithm: alg, Value: v, Type: "FULL_OBJECT"}, true, nil
@@ -209,6 +183,12 @@ func (c *call) suppliedChecksum(data []byte) (sum Checksum, ok bool, err error) 
 
 // checkContentMD5 verifies a Content-MD5 header against data.
 func (c *call) checkContentMD5(data []byte) error {
+	sum := md5.Sum(data)
+	return c.checkContentMD5Sum(sum[:])
+}
+
+// checkContentMD5Sum verifies a Content-MD5 header against a body's MD5.
+func (c *call) checkContentMD5Sum(sum []byte) error {
 	v := c.h.Get("Content-MD5")
 	if v == "" {
 		return nil
@@ -217,10 +197,9 @@ func (c *call) checkContentMD5(data []byte) error {
 	if err != nil || len(raw) != md5.Size {
 		return core.Errorf("InvalidDigest", "The Content-MD5 you specified was invalid.")
 	}
-	sum := md5.Sum(data)
-	if !bytes.Equal(sum[:], raw) {
+	if !bytes.Equal(sum, raw) {
 		return &core.Error{Code: "BadDigest", Message: "The Content-MD5 you specified did not match what we received.",
-			Fields: map[string]string{"ExpectedDigest": v, "CalculatedDigest": base64.StdEncoding.EncodeToString(sum[:])}}
+			Fields: map[string]string{"ExpectedDigest": v, "CalculatedDigest": base64.StdEncoding.EncodeToString(sum)}}
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ func (l *headerLog) RoundTrip(r *http.Request) (*http.Response, error) {
 // the checksum the sandbox returns on GetObject.
 func TestSDKStreamingTrailerOverTLS(t *testing.T) {
 	c := core.New()
+	t.Cleanup(func() { _ = c.Store.Close() }) // the body files' temporary directory
 	srv := httptest.NewTLSServer(core.NewHandler(c, core.HandlerOptions{Services: []core.Service{s3svc.New(c)}}))
 	t.Cleanup(srv.Close)
 	log := &headerLog{next: srv.Client().Transport}

@@ -42,6 +42,7 @@ var xmlBodyOps = []struct{ method, path, query string }{
 // MalformedXML for every call that takes one.
 func FuzzRequest(f *testing.F) {
 	c := core.New()
+	f.Cleanup(func() { _ = c.Store.Close() }) // the body files' temporary directory
 	h := core.NewHandler(c, core.HandlerOptions{Services: []core.Service{s3svc.New(c)}})
 	if rec := serve(h, "PUT", "sandbox", "/fuzz", "", nil, nil); rec.Code != 200 {
 		f.Fatalf("create bucket: %d %s", rec.Code, rec.Body)

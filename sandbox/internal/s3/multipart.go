@@ -1,7 +1,6 @@
 package s3
 
 import (
-	"bytes"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/base64"
@@ -160,13 +159,29 @@ func (c *call) uploadPart() {
 		c.fail(err)
 		return
 	}
-	data := c.r.Body
-	if err := c.checkContentMD5(data); err != nil {
+	// The upload (and its checksum algorithm) is looked up before the body
+	// is read, and again when the part is committed.
+	var alg string
+	if err := c.s.c.Store.View(func(tx *core.Tx) error {
+		_, u, err := c.upload(tx)
+		alg = u.ChecksumAlgorithm
+		return err
+	}); err != nil {
 		c.fail(err)
 		return
 	}
-	sum, given, err := c.suppliedChecksum(data)
+	var extra []string
+	if alg != "" {
+		extra = []string{alg}
+	}
+	rc, err := c.receiveBody(c.bodyAlgorithms(extra...))
 	if err != nil {
+		c.fail(err)
+		return
+	}
+	sum, given, err := c.suppliedChecksumOf(rc.size > 0, func(a string) (string, error) { return c.s.digest(&rc, a) })
+	if err != nil {
+		c.s.removeFile(rc.file)
 		c.fail(err)
 		return
 	}
@@ -182,24 +197,29 @@ func (c *call) uploadPart() {
 					strings.ToLower(u.ChecksumAlgorithm), strings.ToLower(sum.Algorithm))
 			}
 			if !given {
-				sum = fullObject(u.ChecksumAlgorithm, data)
+				raw, ok := rc.sums[u.ChecksumAlgorithm]
+				if !ok {
+					return core.ErrorStatus(500, "InternalError", "the part's checksum was not computed")
+				}
+				sum = Checksum{Algorithm: u.ChecksumAlgorithm, Value: base64.StdEncoding.EncodeToString(raw), Type: "FULL_OBJECT"}
 			}
 		}
-		p = Part{Number: n, ETag: md5ETag(data), Size: int64(len(data)), LastModified: c.now(), Checksum: sum, DataKey: newBlobKey(c.bucket)}
+		p = Part{Number: n, ETag: rc.etag(), Size: rc.size, LastModified: c.now(), Checksum: sum, DataKey: newBlobKey(c.bucket)}
 		parts := make(map[int]Part, len(u.Parts)+1)
 		for k, v := range u.Parts {
 			parts[k] = v
 		}
 		if old, ok := parts[n]; ok {
-			c.s.blobs.Delete(tx, old.DataKey)
+			c.s.dropBlob(tx, old.DataKey)
 		}
 		parts[n] = p
 		u.Parts = parts
-		c.s.blobs.Put(tx, p.DataKey, Blob{Data: data})
+		c.s.blobs.Put(tx, p.DataKey, rc.blob())
 		c.s.uploads.Put(tx, c.bucket+"/"+u.ID, u)
 		return nil
 	})
 	if err != nil {
+		c.s.removeFile(rc.file)
 		c.fail(err)
 		return
 	}
@@ -254,9 +274,11 @@ func (c *call) completeMultipartUpload() {
 	}
 	now := c.now()
 	var b Bucket
-	var v Version
-	err := c.s.c.Store.Update(func(tx *core.Tx) error {
-		var u Upload
+	var u Upload
+	// check validates the request against the upload; it runs before the
+	// parts are joined (outside any transaction) and again at the commit,
+	// which also makes sure the parts joined are still the upload's.
+	check := func(tx *core.Tx) error {
 		var err error
 		if b, u, err = c.upload(tx); err != nil {
 			return err
@@ -264,9 +286,6 @@ func (c *call) completeMultipartUpload() {
 		if err := c.checkWritePreconditions(tx, c.key); err != nil {
 			return err
 		}
-		var data bytes.Buffer
-		var md5s, sums []byte
-		var sizes []int64
 		for i, ip := range in.Parts {
 			if i > 0 && ip.PartNumber <= in.Parts[i-1].PartNumber {
 				return &core.Error{Code: "InvalidPartOrder", Message: "The list of parts was not in ascending order. Parts must be ordered by part number.",
@@ -293,38 +312,86 @@ func (c *call) completeMultipartUpload() {
 					Fields: map[string]string{"ProposedSize": strconv.FormatInt(p.Size, 10), "MinSizeAllowed": strconv.Itoa(minPartSize),
 						"PartNumber": strconv.Itoa(p.Number), "ETag": p.ETag}}
 			}
-			blob, _ := c.s.blobs.Get(tx, p.DataKey)
-			data.Write(blob.Data)
-			sizes = append(sizes, p.Size)
-			raw, _ := hex.DecodeString(strings.Trim(p.ETag, `"`))
-			md5s = append(md5s, raw...)
-			if u.ChecksumAlgorithm != "" {
-				rawSum, _ := base64.StdEncoding.DecodeString(p.Checksum.Value)
-				sums = append(sums, rawSum...)
+		}
+		return nil
+	}
+	var blobs []Blob
+	var keys []string
+	if err := c.s.c.Store.View(func(tx *core.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		for _, ip := range in.Parts {
+			p := u.Parts[ip.PartNumber]
+			bl, _ := c.s.blobs.Get(tx, p.DataKey)
+			blobs = append(blobs, bl)
+			keys = append(keys, p.DataKey)
+		}
+		return nil
+	}); err != nil {
+		c.fail(err)
+		return
+	}
+	var md5s, sums []byte
+	var sizes []int64
+	var size int64
+	for _, ip := range in.Parts {
+		p := u.Parts[ip.PartNumber]
+		sizes = append(sizes, p.Size)
+		size += p.Size
+		raw, _ := hex.DecodeString(strings.Trim(p.ETag, `"`))
+		md5s = append(md5s, raw...)
+		if u.ChecksumAlgorithm != "" {
+			rawSum, _ := base64.StdEncoding.DecodeString(p.Checksum.Value)
+			sums = append(sums, rawSum...)
+		}
+	}
+	etagSum := md5.Sum(md5s)
+	etag := `"` + hex.EncodeToString(etagSum[:]) + "-" + strconv.Itoa(len(in.Parts)) + `"`
+	var sum Checksum
+	var fullAlg string
+	switch {
+	case u.ChecksumAlgorithm == "":
+		fullAlg = "CRC64NVME"
+	case u.ChecksumType == "FULL_OBJECT":
+		fullAlg = u.ChecksumAlgorithm
+	default:
+		sum = Checksum{Algorithm: u.ChecksumAlgorithm, Type: "COMPOSITE",
+			Value: base64.StdEncoding.EncodeToString(rawChecksum(u.ChecksumAlgorithm, sums)) + "-" + strconv.Itoa(len(in.Parts))}
+	}
+	var algs []string
+	if fullAlg != "" {
+		algs = []string{fullAlg}
+	}
+	// The parts are joined into the object's own file, streamed.
+	rc, err := c.s.copyBlobs(blobs, algs)
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if fullAlg != "" {
+		sum = Checksum{Algorithm: fullAlg, Value: base64.StdEncoding.EncodeToString(rc.sums[fullAlg]), Type: "FULL_OBJECT"}
+	}
+	var v Version
+	err = c.s.c.Store.Update(func(tx *core.Tx) error {
+		if err := check(tx); err != nil {
+			return err
+		}
+		for i, ip := range in.Parts {
+			if u.Parts[ip.PartNumber].DataKey != keys[i] {
+				return invalidPart(ip.PartNumber, ip.ETag) // replaced while joining
 			}
 		}
-		whole := data.Bytes()
-		etagSum := md5.Sum(md5s)
-		etag := `"` + hex.EncodeToString(etagSum[:]) + "-" + strconv.Itoa(len(in.Parts)) + `"`
-		var sum Checksum
-		switch {
-		case u.ChecksumAlgorithm == "":
-			sum = fullObject("CRC64NVME", whole)
-		case u.ChecksumType == "FULL_OBJECT":
-			sum = fullObject(u.ChecksumAlgorithm, whole)
-		default:
-			sum = Checksum{Algorithm: u.ChecksumAlgorithm, Type: "COMPOSITE",
-				Value: base64.StdEncoding.EncodeToString(rawChecksum(u.ChecksumAlgorithm, sums)) + "-" + strconv.Itoa(len(in.Parts))}
-		}
 		for _, p := range u.Parts {
-			c.s.blobs.Delete(tx, p.DataKey)
+			c.s.dropBlob(tx, p.DataKey)
 		}
 		c.s.uploads.Delete(tx, c.bucket+"/"+u.ID)
-		v = c.s.putVersion(tx, &b, c.key, Version{Owner: c.r.Scope.Account, ETag: etag, Size: int64(len(whole)), Meta: u.Meta,
-			Checksum: sum, PartsCount: len(in.Parts), PartSizes: sizes, Tags: u.Tags}, whole, now)
+		v = c.s.putVersion(tx, &b, c.key, Version{Owner: c.r.Scope.Account, ETag: etag, Size: size, Meta: u.Meta,
+			Checksum: sum, PartsCount: len(in.Parts), PartSizes: sizes, Tags: u.Tags}, rc.blob(), now)
 		return nil
 	})
 	if err != nil {
+		c.s.removeFile(rc.file)
 		c.fail(err)
 		return
 	}
@@ -347,7 +414,7 @@ func (c *call) abortMultipartUpload() {
 			return err
 		}
 		for _, p := range u.Parts {
-			c.s.blobs.Delete(tx, p.DataKey)
+			c.s.dropBlob(tx, p.DataKey)
 		}
 		c.s.uploads.Delete(tx, c.bucket+"/"+u.ID)
 		return nil

@@ -1,9 +1,10 @@
 package s3
 
 import (
-	"crypto/md5"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/xml"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,11 +30,6 @@ func errKeyTooLong(key string) *core.Error {
 func errPrecondition(cond string) *core.Error {
 	return &core.Error{Code: "PreconditionFailed", Status: 412, Message: "At least one of the pre-conditions you specified did not hold",
 		Fields: map[string]string{"Condition": cond}}
-}
-
-func md5ETag(data []byte) string {
-	sum := md5.Sum(data)
-	return `"` + hex.EncodeToString(sum[:]) + `"`
 }
 
 // metaFromHeaders reads what a writer sets on an object besides its body.
@@ -126,23 +122,6 @@ func (c *call) putObject() {
 		c.fail(errKeyTooLong(c.key))
 		return
 	}
-	data := c.r.Body
-	if err := c.checkContentMD5(data); err != nil {
-		c.fail(err)
-		return
-	}
-	sum, given, err := c.suppliedChecksum(data)
-	if err != nil {
-		c.fail(err)
-		return
-	}
-	if !given {
-		alg := strings.ToUpper(c.h.Get("x-amz-checksum-algorithm"))
-		if alg == "" || !validAlgorithm(alg) {
-			alg = "CRC64NVME" // S3's default checksum for new objects
-		}
-		sum = fullObject(alg, data)
-	}
 	meta, err := c.metaFromHeaders()
 	if err != nil {
 		c.fail(err)
@@ -150,6 +129,37 @@ func (c *call) putObject() {
 	}
 	tags, err := c.taggingHeader()
 	if err != nil {
+		c.fail(err)
+		return
+	}
+	// The bucket and preconditions are checked before the body is read,
+	// and again when the version is committed.
+	if err := c.s.c.Store.View(func(tx *core.Tx) error {
+		if _, err := c.ownedBucket(tx); err != nil {
+			return err
+		}
+		return c.checkWritePreconditions(tx, c.key)
+	}); err != nil {
+		c.fail(err)
+		return
+	}
+	defAlg := strings.ToUpper(c.h.Get("x-amz-checksum-algorithm"))
+	if defAlg == "" || !validAlgorithm(defAlg) {
+		defAlg = "CRC64NVME" // S3's default checksum for new objects
+	}
+	rc, err := c.receiveBody(c.bodyAlgorithms(defAlg))
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	sum, given, err := c.suppliedChecksumOf(rc.size > 0, func(alg string) (string, error) { return c.s.digest(&rc, alg) })
+	if err == nil && !given {
+		var v string
+		v, err = c.s.digest(&rc, defAlg)
+		sum = Checksum{Algorithm: defAlg, Value: v, Type: "FULL_OBJECT"}
+	}
+	if err != nil {
+		c.s.removeFile(rc.file)
 		c.fail(err)
 		return
 	}
@@ -164,10 +174,11 @@ func (c *call) putObject() {
 		if err := c.checkWritePreconditions(tx, c.key); err != nil {
 			return err
 		}
-		v = c.s.putVersion(tx, &b, c.key, Version{Owner: c.r.Scope.Account, ETag: md5ETag(data), Size: int64(len(data)), Meta: meta, Checksum: sum, Tags: tags}, data, now)
+		v = c.s.putVersion(tx, &b, c.key, Version{Owner: c.r.Scope.Account, ETag: rc.etag(), Size: rc.size, Meta: meta, Checksum: sum, Tags: tags}, rc.blob(), now)
 		return nil
 	})
 	if err != nil {
+		c.s.removeFile(rc.file)
 		c.fail(err)
 		return
 	}
@@ -295,19 +306,24 @@ func (c *call) getObject(head bool) {
 	var b Bucket
 	var v Version
 	var found bool
-	var data []byte
+	var body io.ReadSeekCloser
 	err := c.s.c.Store.View(func(tx *core.Tx) error {
 		var err error
 		if b, err = c.ownedBucket(tx); err != nil {
 			return err
 		}
 		v, found = c.s.findVersion(tx, c.bucket, c.key, versionID)
-		if found && !v.DeleteMarker {
+		if found && !v.DeleteMarker && !head {
+			// Opened inside the transaction: a deletion that commits
+			// later removes the file only after it is open.
 			blob, _ := c.s.blobs.Get(tx, v.DataKey)
-			data = blob.Data
+			body, err = c.s.openBlob(blob)
 		}
-		return nil
+		return err
 	})
+	if body != nil {
+		defer body.Close()
+	}
 	if err != nil {
 		c.fail(err)
 		return
@@ -377,7 +393,7 @@ func (c *call) getObject(head bool) {
 	}
 	h.Set("Content-Type", ct)
 	status := http.StatusOK
-	body := data
+	start, length := int64(0), v.Size
 	if c.q.Has("partNumber") {
 		if c.h.Get("Range") != "" {
 			c.fail(core.Errorf("InvalidRequest", "Cannot specify both Range header and partNumber query parameter"))
@@ -389,7 +405,7 @@ func (c *call) getObject(head bool) {
 			return
 		}
 		status = http.StatusPartialContent
-		body = data[rg.start : rg.end+1]
+		start, length = rg.start, rg.end-rg.start+1
 		h.Set("Content-Range", "bytes "+strconv.FormatInt(rg.start, 10)+"-"+strconv.FormatInt(rg.end, 10)+"/"+strconv.FormatInt(v.Size, 10))
 		if v.PartsCount > 0 {
 			h.Set("x-amz-mp-parts-count", strconv.Itoa(v.PartsCount))
@@ -405,16 +421,30 @@ func (c *call) getObject(head bool) {
 		}
 		if ok {
 			status = http.StatusPartialContent
-			body = data[rg.start : rg.end+1]
+			start, length = rg.start, rg.end-rg.start+1
 			h.Set("Content-Range", "bytes "+strconv.FormatInt(rg.start, 10)+"-"+strconv.FormatInt(rg.end, 10)+"/"+strconv.FormatInt(v.Size, 10))
 		}
 	}
 	// The SDKs validate a returned checksum against the bytes received, so
 	// it is sent only with the whole object.
-	if strings.EqualFold(c.h.Get("x-amz-checksum-mode"), "ENABLED") && len(body) == len(data) {
+	if strings.EqualFold(c.h.Get("x-amz-checksum-mode"), "ENABLED") && length == v.Size {
 		setChecksumHeaders(h, v.Checksum)
 	}
-	core.WriteRaw(c.r, status, ct, body)
+	var r io.Reader = http.NoBody
+	if body != nil {
+		r = io.NewSectionReader(readerAt{body}, start, length)
+	}
+	core.WriteStream(c.r, status, ct, length, r)
+}
+
+// readerAt reads a body file (or an inline body) at an offset.
+type readerAt struct{ rs io.ReadSeekCloser }
+
+func (r readerAt) ReadAt(p []byte, off int64) (int, error) {
+	if ra, ok := r.rs.(io.ReaderAt); ok {
+		return ra.ReadAt(p, off)
+	}
+	return 0, errors.New("s3: body is not seekable")
 }
 
 // parseCopySource parses x-amz-copy-source: [/]bucket/key[?versionId=id], URL-encoded.
@@ -539,7 +569,9 @@ func (c *call) copyObject() {
 	now := c.now()
 	var b, sb Bucket
 	var src, v Version
-	err = c.s.c.Store.Update(func(tx *core.Tx) error {
+	// resolve checks the copy and finds its source; it runs before the body
+	// is copied (outside any transaction) and again when the copy commits.
+	resolve := func(tx *core.Tx) error {
 		var err error
 		if b, err = c.ownedBucket(tx); err != nil {
 			return err
@@ -568,10 +600,48 @@ func (c *call) copyObject() {
 			c.h.Get("x-amz-storage-class") == "" && alg == "" {
 			return core.Errorf("InvalidRequest", "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
 		}
-		if err := c.checkWritePreconditions(tx, c.key); err != nil {
+		return c.checkWritePreconditions(tx, c.key)
+	}
+	var srcBlob Blob
+	var srcFile io.ReadSeekCloser
+	err = c.s.c.Store.View(func(tx *core.Tx) error {
+		if err := resolve(tx); err != nil {
 			return err
 		}
-		blob, _ := c.s.blobs.Get(tx, src.DataKey)
+		srcBlob, _ = c.s.blobs.Get(tx, src.DataKey)
+		var err error
+		srcFile, err = c.s.openBlob(srcBlob)
+		return err
+	})
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	sum := src.Checksum
+	want := alg
+	if want == "" {
+		want = sum.Algorithm
+	}
+	if want == "" {
+		want = "CRC64NVME"
+	}
+	var algs []string
+	if sum.Algorithm != want || sum.Type != "FULL_OBJECT" {
+		algs = []string{want}
+	}
+	rc, err := c.s.writeBlob(srcFile, algs)
+	srcFile.Close()
+	if err != nil {
+		c.fail(err)
+		return
+	}
+	if len(algs) > 0 {
+		sum = Checksum{Algorithm: want, Value: base64.StdEncoding.EncodeToString(rc.sums[want]), Type: "FULL_OBJECT"}
+	}
+	err = c.s.c.Store.Update(func(tx *core.Tx) error {
+		if err := resolve(tx); err != nil {
+			return err
+		}
 		meta := newMeta
 		if directive == "COPY" {
 			meta = src.Meta
@@ -579,25 +649,15 @@ func (c *call) copyObject() {
 				meta.StorageClass = newMeta.StorageClass
 			}
 		}
-		sum := src.Checksum
-		want := alg
-		if want == "" {
-			want = sum.Algorithm
-		}
-		if want == "" {
-			want = "CRC64NVME"
-		}
-		if sum.Algorithm != want || sum.Type != "FULL_OBJECT" {
-			sum = fullObject(want, blob.Data)
-		}
 		tags := newTags
 		if tagDirective == "COPY" {
 			tags = src.Tags
 		}
-		v = c.s.putVersion(tx, &b, c.key, Version{Owner: c.r.Scope.Account, ETag: md5ETag(blob.Data), Size: src.Size, Meta: meta, Checksum: sum, Tags: tags}, blob.Data, now)
+		v = c.s.putVersion(tx, &b, c.key, Version{Owner: c.r.Scope.Account, ETag: rc.etag(), Size: rc.size, Meta: meta, Checksum: sum, Tags: tags}, rc.blob(), now)
 		return nil
 	})
 	if err != nil {
+		c.s.removeFile(rc.file)
 		c.fail(err)
 		return
 	}
@@ -650,7 +710,7 @@ func (s *Service) deleteOne(tx *core.Tx, b *Bucket, key, versionID, requester st
 		}
 		return d
 	}
-	marker := s.putVersion(tx, b, key, Version{DeleteMarker: true, Owner: requester}, nil, now)
+	marker := s.putVersion(tx, b, key, Version{DeleteMarker: true, Owner: requester}, Blob{}, now)
 	d.VersionID = marker.VersionID
 	d.DeleteMarker = true
 	d.DeleteMarkerVersionID = marker.VersionID

@@ -5,7 +5,8 @@
 // uploads. Request bodies the SDKs and the CLI send as aws-chunked streams
 // (with chunk signatures or trailing checksums) are decoded, and the
 // x-amz-checksum-* values are verified, stored and returned so that the SDKs'
-// response checksum validation passes.
+// response checksum validation passes. Object and part bodies are streamed
+// into files of the data directory, never held whole in memory (bodies.go).
 //
 // Other services reach S3 through hooks: after each committed object
 // creation or removal the "s3.events" hook (a func(Event)) is called outside
@@ -142,11 +143,6 @@ type Checksum struct {
 	Type      string `json:"type,omitempty"` // FULL_OBJECT or COMPOSITE
 }
 
-// Blob is an object or part body.
-type Blob struct {
-	Data []byte `json:"data"`
-}
-
 // New registers the service's tables and its Go hooks.
 func New(c *core.Core) *Service {
 	s := &Service{
@@ -158,7 +154,27 @@ func New(c *core.Core) *Service {
 		uploads:  core.Register[Upload](c.Store, "s3.uploads"),
 	}
 	c.SetHook(HookNotificationConfig, s.NotificationConfig)
+	c.Store.OnLoad(s.reconcileBlobs)
 	return s
+}
+
+// StreamsBody implements core.Streamer: object and part uploads (a PUT to
+// a key that is not a copy or a tagging call) are streamed to files.
+func (s *Service) StreamsBody(hr *http.Request) bool {
+	if hr.Method != http.MethodPut || hr.Header.Get("x-amz-copy-source") != "" {
+		return false
+	}
+	q := hr.URL.Query()
+	for _, sub := range unsupported {
+		if q.Has(sub) {
+			return false
+		}
+	}
+	if q.Has("tagging") {
+		return false
+	}
+	_, key := address(hr)
+	return key != ""
 }
 
 // Name implements core.Service.
@@ -172,8 +188,11 @@ type call struct {
 	key    string
 	q      url.Values
 	h      http.Header
-	// trailer holds the trailing headers of an aws-chunked body.
+	// trailer holds the trailing headers of an aws-chunked body (of a
+	// streamed body, once receiveBody has read it).
 	trailer http.Header
+	// chunked marks a streamed body still framed as aws-chunked.
+	chunked bool
 }
 
 // Serve implements core.Service.

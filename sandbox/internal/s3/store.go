@@ -145,11 +145,11 @@ func (s *Service) eachVersion(tx *core.Tx, bucket, key string, from int64, fn fu
 }
 
 // putVersion makes v the current version of key under the bucket's
-// versioning state, storing data as its body (unless v is a delete
+// versioning state, storing body (a file already written) as its body (unless v is a delete
 // marker), and returns it with its seq, version id, sequencer and links
 // set. In an unversioned or suspended bucket it replaces the "null"
 // version. The bucket (its sequencer) is written back too.
-func (s *Service) putVersion(tx *core.Tx, b *Bucket, key string, v Version, data []byte, now time.Time) Version {
+func (s *Service) putVersion(tx *core.Tx, b *Bucket, key string, v Version, body Blob, now time.Time) Version {
 	v.Seq = nextSeq(b, now)
 	v.Sequencer = sequencer(v.Seq)
 	v.LastModified = now
@@ -159,7 +159,7 @@ func (s *Service) putVersion(tx *core.Tx, b *Bucket, key string, v Version, data
 	}
 	if !v.DeleteMarker {
 		v.DataKey = newBlobKey(b.Name)
-		s.blobs.Put(tx, v.DataKey, Blob{Data: data})
+		s.blobs.Put(tx, v.DataKey, body)
 	}
 	h, _ := s.head(tx, b.Name, key)
 	h.Bucket, h.Key = b.Name, key
@@ -203,7 +203,7 @@ func (s *Service) unlink(tx *core.Tx, h *Object, v Version) {
 	}
 	h.Count--
 	if v.DataKey != "" {
-		s.blobs.Delete(tx, v.DataKey)
+		s.dropBlob(tx, v.DataKey)
 	}
 	s.versions.Delete(tx, versionKey(h.Bucket, h.Key, v.Seq))
 }

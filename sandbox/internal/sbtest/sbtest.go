@@ -30,6 +30,9 @@ func Start(t testing.TB, build func(c *core.Core) []core.Service) *Env {
 func StartWith(t testing.TB, o core.HandlerOptions, build func(c *core.Core) []core.Service) *Env {
 	t.Helper()
 	c := core.New()
+	// Registered first, so it runs after the server has stopped: it
+	// removes the temporary directory of S3's body files.
+	t.Cleanup(func() { _ = c.Store.Close() })
 	o.Services = build(c)
 	srv := httptest.NewServer(core.NewHandler(c, o))
 	t.Cleanup(srv.Close)
