@@ -26,14 +26,16 @@ var Hostile = []string{
 // bidirectional override, invalid UTF-8) with its byte offset, or -1. Tests
 // of every output use it on what they render from Hostile.
 func Unsafe(out string) (rune, int) {
-	for i, r := range out {
+	for i := 0; i < len(out); {
+		r, n := utf8.DecodeRuneInString(out[i:])
 		switch {
-		case r == utf8.RuneError:
+		case r == utf8.RuneError && n == 1:
 			return r, i
 		case r == '\n' || r == '\t':
 		case r < 0x20 || r == 0x7f || unsafeRune(r):
 			return r, i
 		}
+		i += n
 	}
 	return 0, -1
 }
