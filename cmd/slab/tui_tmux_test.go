@@ -130,16 +130,23 @@ func TestTutorInTmux(t *testing.T) {
 	s.keys("4", "p")
 	s.waitFor(20*time.Second, "Step 4 needs step 1 (iam-role), 3 (s3-bucket) first", "Perform step 1, 3 first, then step 4?")
 	s.keys("n")
-	s.waitFor(10*time.Second, "nothing performed")
+	// y copies from the rendered lesson: wait for it (under load it can
+	// take longer than the plan).
+	s.waitFor(10*time.Second, "nothing performed", "Step 4/8", "What and why", "cmd 1/")
 	// y without a clipboard program (no DISPLAY here) saves the command
 	// to a private file and says where.
 	s.keys("y")
-	screen = s.waitFor(10*time.Second, "saved to "+tmp)
-	saved, _ := filepath.Glob(filepath.Join(tmp, "slab-command-*.sh"))
+	var saved []string
+	for deadline := time.Now().Add(15 * time.Second); len(saved) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		saved, _ = filepath.Glob(filepath.Join(tmp, "slab-command-*.sh"))
+	}
 	if len(saved) != 1 {
-		t.Errorf("no command file in %s:\n%s", tmp, screen)
-	} else if b, _ := os.ReadFile(saved[0]); !strings.HasPrefix(string(b), "export AWS_ENDPOINT_URL=http://127.0.0.1:") {
-		t.Errorf("the saved command: %q", b)
+		t.Errorf("no command file in %s:\n%s", tmp, s.capture())
+	} else {
+		if b, _ := os.ReadFile(saved[0]); !strings.HasPrefix(string(b), "export AWS_ENDPOINT_URL=http://127.0.0.1:") {
+			t.Errorf("the saved command: %q", b)
+		}
+		s.waitFor(10*time.Second, "saved to "+tmp)
 	}
 	// At 80x24 the footer keeps ? help and quit.
 	if out, err := s.run("resize-window", "-t", s.name, "-x", "80", "-y", "24"); err != nil {
