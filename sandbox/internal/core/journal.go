@@ -43,11 +43,15 @@ type journal struct {
 	cond *sync.Cond
 	// pending holds encoded records not yet written; seq numbers the last
 	// record queued and durable the last one fsynced.
-	pending  []byte
-	spare    []byte
-	seq      uint64
-	durable  uint64
-	flushing bool
+	pending []byte
+	spare   []byte
+	seq     uint64
+	written uint64 // the last record written (not necessarily synced)
+	durable uint64
+	// writing marks a write in progress; inflight counts flushes between
+	// their write and the end of their sync.
+	writing  bool
+	inflight int
 	// err is sticky: after a failed write or fsync nothing more is
 	// acknowledged, since the file's tail is unknown.
 	err  error
@@ -143,9 +147,13 @@ func (j *journal) enqueue(rec []byte) uint64 {
 	return j.seq
 }
 
-// sync returns once record seq is fsynced. The first waiter to find no
-// flush in progress writes everything queued so far and fsyncs once for
-// all of it; the others wait for that flush (or lead the next one).
+// sync returns once record seq is durable. A waiter whose record is still
+// queued, when no write is in progress and fewer than two flushes are in
+// flight, leads: it writes everything queued so far and syncs once for all
+// of it. Two flushes overlap (the next batch is written while the previous
+// one's sync runs) so that writers arriving during a sync do not wait for
+// it to end before theirs starts. Writes stay in commit order, and a sync
+// that returns covers every write before it, so durable only grows.
 func (j *journal) sync(seq uint64) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -153,11 +161,12 @@ func (j *journal) sync(seq uint64) error {
 		if j.err != nil {
 			return j.err
 		}
-		if j.flushing {
+		if j.writing || j.inflight >= 2 || j.written >= seq {
 			j.cond.Wait()
 			continue
 		}
-		j.flushing = true
+		j.writing = true
+		j.inflight++
 		buf, upto := j.pending, j.seq
 		j.pending, j.spare = j.spare[:0], nil
 		j.mu.Unlock()
@@ -165,17 +174,24 @@ func (j *journal) sync(seq uint64) error {
 			testHookFlush()
 		}
 		_, err := j.f.Write(buf)
+		j.mu.Lock()
+		j.writing = false
+		j.spare = buf[:0]
 		if err == nil {
-			err = j.f.Sync()
+			j.written = upto
+			j.size += int64(len(buf))
+		}
+		j.cond.Broadcast()
+		j.mu.Unlock()
+		if err == nil {
+			err = syncData(j.f)
 		}
 		j.mu.Lock()
-		j.flushing = false
-		j.spare = buf[:0]
+		j.inflight--
 		if err != nil {
 			j.err = err
-		} else {
+		} else if upto > j.durable {
 			j.durable = upto
-			j.size += int64(len(buf))
 		}
 		j.cond.Broadcast()
 	}
@@ -369,7 +385,7 @@ func (s *Store) compact(j *journal) {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if !j.flushing && len(j.pending) == 0 && j.f.Truncate(0) == nil {
+	if !j.writing && j.inflight == 0 && len(j.pending) == 0 && j.f.Truncate(0) == nil {
 		j.size = 0
 	}
 }

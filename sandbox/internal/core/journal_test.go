@@ -16,7 +16,7 @@ type row struct {
 	Pad string `json:"pad"`
 }
 
-func openRows(t *testing.T, dir string) (*Store, *Table[row], error) {
+func openRows(t testing.TB, dir string) (*Store, *Table[row], error) {
 	t.Helper()
 	s := NewStore()
 	tb := Register[row](s, "rows")
