@@ -26,7 +26,16 @@ type IAMView interface {
 	// and inline): true when action on resource is allowed and not denied.
 	// ctx holds condition keys (aws:SourceArn, ...).
 	RoleAllows(tx *Tx, account, roleArn, action, resource string, ctx map[string]string) bool
+	// RolePolicies copies the role's identity policies in tx and returns
+	// their evaluation, to run after tx ends (evaluating inside a
+	// transaction holds up every other call); ok is false when the role
+	// does not exist.
+	RolePolicies(tx *Tx, account, roleArn string) (check RoleCheck, ok bool)
 }
+
+// RoleCheck evaluates identity policies read in a transaction: true when
+// action on resource is allowed and not denied. ctx holds condition keys.
+type RoleCheck func(action, resource string, ctx map[string]string) bool
 
 // HookSQS is the name of the SQSView hook.
 const HookSQS = "sqs"

@@ -140,6 +140,8 @@ func (e *Engine) mappingProblem(m lambda.Mapping) string {
 		return "no Lambda runtime is attached to the sandbox"
 	}
 	problem := ""
+	var roleCheck core.RoleCheck
+	haveRole := false
 	_ = e.c.Store.View(func(tx *core.Tx) error {
 		f, ok := e.lm.Function(tx, m.Scope(), m.FunctionArn)
 		if !ok {
@@ -151,15 +153,21 @@ func (e *Engine) mappingProblem(m lambda.Mapping) string {
 			return nil
 		}
 		if iam, ok := e.c.Hook(core.HookIAM).(core.IAMView); ok {
-			for _, action := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"} {
-				if !iam.RoleAllows(tx, f.Scope.Account, f.Role, action, m.EventSourceArn, nil) {
-					problem = fmt.Sprintf("The function execution role does not have permissions to call %s on SQS", strings.TrimPrefix(action, "sqs:"))
-					return nil
-				}
+			roleCheck, haveRole = iam.RolePolicies(tx, f.Scope.Account, f.Role)
+			if !haveRole {
+				roleCheck = func(string, string, map[string]string) bool { return false }
 			}
 		}
 		return nil
 	})
+	// The role's policies are evaluated after the transaction.
+	if problem == "" && roleCheck != nil {
+		for _, action := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"} {
+			if !roleCheck(action, m.EventSourceArn, nil) {
+				return fmt.Sprintf("The function execution role does not have permissions to call %s on SQS", strings.TrimPrefix(action, "sqs:"))
+			}
+		}
+	}
 	return problem
 }
 

@@ -54,6 +54,28 @@ func (s *Service) RoleAllows(tx *core.Tx, account, roleArn, action, resource str
 	return ok && res.Allowed()
 }
 
+// RolePolicies implements core.IAMView: it copies the role's identity
+// policies in tx and returns their evaluation, to run after tx ends.
+func (s *Service) RolePolicies(tx *core.Tx, account, roleArn string) (core.RoleCheck, bool) {
+	role, err := s.roleByArn(tx, account, roleArn)
+	if err != nil {
+		return nil, false
+	}
+	snap := roleSnapshot(role)
+	return func(action, resource string, ctx map[string]string) bool {
+		multi := make(map[string][]string, len(ctx))
+		for k, v := range ctx {
+			multi[k] = []string{v}
+		}
+		docs := roleDocuments(snap)
+		parsed := make([]*policy.Document, len(docs))
+		for i, d := range docs {
+			parsed[i] = d.Doc
+		}
+		return policy.Evaluate(policy.Request{Action: action, Resource: resource, Context: multi}, parsed...).Allowed()
+	}, true
+}
+
 // EvaluateRole evaluates a request against a role's identity policies and
 // returns the documents it used, so a caller can name the statement that
 // allowed or denied (res.Matched[i].Doc indexes docs). ok is false when
@@ -74,29 +96,35 @@ func (s *Service) EvaluateRole(tx *core.Tx, account, roleArn string, req policy.
 // AssumeCheck is the "iam.assume-check" hook STS calls before AssumeRole:
 // the role must exist in its account and its trust policy must let the
 // caller's account (arn:aws:iam::<caller>:root, its account id, or "*")
-// perform sts:AssumeRole. The refusal is worded as AWS words it.
-func (s *Service) AssumeCheck(tx *core.Tx, callerAccount, roleArn string) error {
+// perform sts:AssumeRole. The refusal is worded as AWS words it. It reads
+// the trust policy in tx and returns the check, which parses and
+// evaluates it after tx ends.
+func (s *Service) AssumeCheck(tx *core.Tx, callerAccount, roleArn string) func() error {
 	denied := core.ErrorStatus(403, "AccessDenied",
 		"User: arn:aws:iam::%s:root is not authorized to perform: sts:AssumeRole on resource: %s", callerAccount, roleArn)
+	refuse := func() error { return denied }
 	acct, _, ok := parseRoleArn(roleArn)
 	if !ok {
-		return denied
+		return refuse
 	}
 	role, err := s.roleByArn(tx, acct, roleArn)
 	if err != nil {
-		return denied
+		return refuse
 	}
-	trust, err := policy.Parse(role.TrustPolicy)
-	if err != nil {
-		return denied
+	doc := role.TrustPolicy
+	return func() error {
+		trust, err := policy.Parse(doc)
+		if err != nil {
+			return denied
+		}
+		res := policy.EvaluateResource(policy.Request{
+			Principal: policy.AccountPrincipal(callerAccount), Action: "sts:AssumeRole", Resource: roleArn,
+		}, trust)
+		if !res.Allowed() {
+			return denied
+		}
+		return nil
 	}
-	res := policy.EvaluateResource(policy.Request{
-		Principal: policy.AccountPrincipal(callerAccount), Action: "sts:AssumeRole", Resource: roleArn,
-	}, trust)
-	if !res.Allowed() {
-		return denied
-	}
-	return nil
 }
 
 var _ core.IAMView = (*Service)(nil)

@@ -6,7 +6,9 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -602,8 +604,16 @@ type RoleDocument struct {
 	Doc *policy.Document
 }
 
+// roleSnapshot copies, inside a transaction, what evaluating a role's
+// identity policies needs, so that parsing and evaluation run after it
+// (the stored role shares its slices and map with later transactions).
+func roleSnapshot(role Role) Role {
+	return Role{Arn: role.Arn, Attached: slices.Clone(role.Attached), Inline: maps.Clone(role.Inline)}
+}
+
 // roleDocuments returns a role's attached managed policies (in attach
-// order) then its inline policies (by name).
+// order) then its inline policies (by name), parsed. Given a roleSnapshot
+// it runs outside any transaction.
 func roleDocuments(role Role) []RoleDocument {
 	var out []RoleDocument
 	for _, arn := range role.Attached {

@@ -102,17 +102,17 @@ func (s *Service) simulatePrincipalPolicy(r *core.Request, f form) error {
 	}
 
 	var sources []source
+	var role Role
 	if err := s.c.Store.View(func(tx *core.Tx) error {
-		role, err := s.roleByArn(tx, r.Scope.Account, sourceArn)
-		if err != nil {
-			return err
-		}
-		for _, d := range roleDocuments(role) {
-			sources = append(sources, source{id: d.ID, typ: d.Type, doc: d.Doc})
-		}
-		return nil
+		stored, err := s.roleByArn(tx, r.Scope.Account, sourceArn)
+		role = roleSnapshot(stored)
+		return err
 	}); err != nil {
 		return err
+	}
+	// Parsed and evaluated after the transaction, never holding the store.
+	for _, d := range roleDocuments(role) {
+		sources = append(sources, source{id: d.ID, typ: d.Type, doc: d.Doc})
 	}
 	sources = append(sources, extra...)
 	docs := make([]*policy.Document, len(sources))

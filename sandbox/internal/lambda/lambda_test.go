@@ -63,6 +63,10 @@ func (f *fakeIAM) RoleAllows(_ *core.Tx, _, _, action, _ string, _ map[string]st
 	return f.allowed[action]
 }
 
+func (f *fakeIAM) RolePolicies(*core.Tx, string, string) (core.RoleCheck, bool) {
+	return func(action, _ string, _ map[string]string) bool { return f.RoleAllows(nil, "", "", action, "", nil) }, true
+}
+
 func (f *fakeIAM) set(fn func(*fakeIAM)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -122,8 +122,12 @@ func (s *Service) assumeRole(r *core.Request, roleArn, sessionName string) {
 	}
 	// Whether the role exists and trusts the caller is IAM's business; a
 	// hook lets IAM veto (AccessDenied) so grading tests see denied roles.
-	if check, ok := s.c.Hook("iam.assume-check").(func(tx *core.Tx, callerAccount, roleArn string) error); ok {
-		if err := s.c.Store.View(func(tx *core.Tx) error { return check(tx, r.Scope.Account, roleArn) }); err != nil {
+	// The hook reads the trust policy in a transaction and returns the
+	// check, which evaluates it after.
+	if check, ok := s.c.Hook("iam.assume-check").(func(tx *core.Tx, callerAccount, roleArn string) func() error); ok {
+		var vet func() error
+		_ = s.c.Store.View(func(tx *core.Tx) error { vet = check(tx, r.Scope.Account, roleArn); return nil })
+		if err := vet(); err != nil {
 			core.WriteQueryError(r, xmlns, err)
 			return
 		}
