@@ -364,7 +364,7 @@ func bootstrapBinary(ctx context.Context, arch, version string, progress io.Writ
 	}
 	return nil, fmt.Errorf("cannot make a %s bootstrap: %s. Install a release build of slab "+
 		"(https://github.com/slab-lab/slab/releases; they embed the bootstraps), or install Go 1.26+ and run slab from its source tree "+
-		"(go run ./cmd/slab package ...), or package the Node.js version with --runtime nodejs",
+		"(go run ./cmd/slab --aws package ...), or package the Node.js version with --runtime nodejs",
 		platform, strings.Join(why, "; "))
 }
 

@@ -11,11 +11,17 @@ import (
 )
 
 func TestGoRunBinary(t *testing.T) {
+	t.Setenv("GOCACHE", "/srv/gocache")
+	if !goRunBinary("/srv/gocache/0f/0f00-d/slab") {
+		t.Error("a go run binary in a GOCACHE elsewhere")
+	}
 	for exe, want := range map[string]bool{
 		"/tmp/go-build1234/b001/exe/slab":        true,
 		"/home/me/.cache/go-build/b001/exe/slab": true,
 		"/usr/local/bin/slab":                    false,
 		"/tmp/exe/slab":                          false,
+		"/root/.cache/go-build/a2/a26316d05838bef9b82d30b917eff8c4b79d05a56b3ac97a0caa136c2a17a311-d/slab": true,
+		"/opt/a2/x-d/slab": false,
 	} {
 		if got := goRunBinary(exe); got != want {
 			t.Errorf("goRunBinary(%s) = %v", exe, got)

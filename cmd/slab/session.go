@@ -165,10 +165,20 @@ func slabInvocation() string {
 	return shellQuote(exe)
 }
 
-// goRunBinary reports whether exe is the temporary binary `go run` builds
-// (…/go-build123/b001/exe/slab), gone when slab exits.
+// goRunBinary reports whether exe was built by `go run`: a temporary
+// …/go-build123/b001/exe/slab, or (Go 1.24 on) one cached in the build cache
+// as …/go-build/ab/<hash>-d/slab.
 func goRunBinary(exe string) bool {
-	return filepath.Base(filepath.Dir(exe)) == "exe" && strings.Contains(exe, string(filepath.Separator)+"go-build")
+	dir := filepath.Dir(exe)
+	sep := string(filepath.Separator)
+	if filepath.Base(dir) == "exe" && strings.Contains(exe, sep+"go-build") {
+		return true
+	}
+	if !strings.HasSuffix(filepath.Base(dir), "-d") || len(filepath.Base(filepath.Dir(dir))) != 2 {
+		return false
+	}
+	cache := os.Getenv("GOCACHE")
+	return strings.Contains(exe, sep+"go-build"+sep) || (cache != "" && strings.HasPrefix(exe, filepath.Clean(cache)+sep))
 }
 
 // goRunFrom is `go run <path to cmd/slab>` from the working directory, when
