@@ -61,6 +61,9 @@ type QuizRecord struct {
 	Correct    int       `json:"correct"`
 	Total      int       `json:"total"`
 	AnsweredAt time.Time `json:"answered_at"`
+	// Missed are the ids of the questions the last attempt got wrong: the
+	// next attempt asks them first.
+	Missed []string `json:"missed,omitempty"`
 }
 
 // File is a state file on disk.

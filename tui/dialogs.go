@@ -418,6 +418,9 @@ type quizState struct {
 	done     bool
 	best     state.QuizRecord
 	improved bool
+	// missedFirst is how many of qs were missed last time (they lead).
+	missedFirst int
+	missed      []string // ids got wrong in this attempt
 }
 
 func (m *Model) openQuiz() tea.Cmd {
@@ -426,7 +429,18 @@ func (m *Model) openQuiz() tea.Cmd {
 	if len(qs) == 0 {
 		return m.setStatus(stNotice, "no quiz for this step")
 	}
-	m.quiz, m.overlay = &quizState{stepID: id, qs: qs}, ovQuiz
+	// The questions missed last time come first.
+	missed := m.st.Quiz[id].Missed
+	qs = QuizMissedFirst(id, missed)
+	n := 0
+	for _, q := range qs {
+		for _, mid := range missed {
+			if q.ID == mid {
+				n++
+			}
+		}
+	}
+	m.quiz, m.overlay = &quizState{stepID: id, qs: qs, missedFirst: n}, ovQuiz
 	return nil
 }
 
@@ -479,6 +493,8 @@ func (m *Model) answer() tea.Cmd {
 	q.answered, q.picked = true, q.choice
 	if q.choice == q.qs[q.idx].Answer {
 		q.correct++
+	} else {
+		q.missed = append(q.missed, q.qs[q.idx].ID)
 	}
 	return nil
 }
@@ -488,11 +504,14 @@ func (m *Model) finishQuiz() tea.Cmd {
 	q := m.quiz
 	q.done = true
 	prev, had := m.st.Quiz[q.stepID]
-	rec := state.QuizRecord{Correct: q.correct, Total: len(q.qs), AnsweredAt: m.now().UTC()}
+	rec := state.QuizRecord{Correct: q.correct, Total: len(q.qs), AnsweredAt: m.now().UTC(), Missed: q.missed}
 	if !had || prev.Total == 0 || q.correct >= prev.Correct {
 		m.st.Quiz[q.stepID] = rec
 		q.best, q.improved = rec, true
 	} else {
+		// The best score stays; what was missed is always this attempt's.
+		prev.Missed = q.missed
+		m.st.Quiz[q.stepID] = prev
 		q.best = prev
 	}
 	m.gen++

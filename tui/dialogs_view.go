@@ -356,11 +356,17 @@ func (m *Model) quizLines(w int) (string, []string) {
 		} else {
 			lines = append(lines, fmt.Sprintf("Your best stays %d of %d.", q.best.Correct, q.best.Total))
 		}
+		if len(q.missed) > 0 {
+			lines = append(lines, "", fmt.Sprintf("Missed: %d; the next quiz on this step asks them first.", len(q.missed)))
+		}
 		lines = append(lines, "", s.Muted.Render("enter closes; q on any step starts its quiz"))
 		return title, lines
 	}
 	cur := q.qs[q.idx]
-	lines = append(lines, s.Muted.Render(fmt.Sprintf("Question %d of %d · DOP-C02 style · %d right so far", q.idx+1, len(q.qs), q.correct)), "")
+	lines = append(lines, s.Muted.Render(fmt.Sprintf("Question %d of %d · DOP-C02 %s · %d right so far", q.idx+1, len(q.qs), cur.DomainLabel(), q.correct)), "")
+	if q.idx < q.missedFirst {
+		lines = append(lines, s.Notice.Render("You missed this one last time."), "")
+	}
 	lines = append(lines, wrapLines(cur.Prompt, w, s.Bold)...)
 	lines = append(lines, "")
 	for i, c := range cur.Choices {
@@ -391,6 +397,7 @@ func (m *Model) quizLines(w int) (string, []string) {
 			lines = append(lines, s.Incorrect.Render(fmt.Sprintf("Not quite: the answer is %c.", 'a'+cur.Answer)))
 		}
 		lines = append(lines, wrapLines(cur.Explain, w, s.Info)...)
+		lines = append(lines, s.Link.Render(fmt.Sprintf("lesson: step %d › %s (esc, then read it)", st.Number, cur.Section)))
 		lines = append(lines, "", s.Muted.Render("enter: next"))
 	}
 	return title, lines

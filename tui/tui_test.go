@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"image/color"
 	"os"
 	"regexp"
@@ -390,7 +391,7 @@ func TestPerformWithConfirmation(t *testing.T) {
 		t.Errorf("performed %q", got)
 	}
 	h.keys("enter")
-	h.golden("after", "Checks · 1 passed", "step 2 verified (1 passed). Press q for a 3-question quiz on it")
+	h.golden("after", "Checks · 1 passed", "step 2 verified (1 passed). Press q for a 4-question quiz on it")
 	m := h.quit()
 	if m.State().Steps[lab.StepDynamoDBTable].Status != "pass" {
 		t.Errorf("step 2 not recorded as passing after perform: %+v", m.State().Steps)
@@ -508,33 +509,46 @@ func TestResizeFrom120x40To80x24(t *testing.T) {
 
 func TestQuizScoresAndSaves(t *testing.T) {
 	st := &store{}
-	h := start(t, sandboxOptions(st), 80, 24)
+	o := sandboxOptions(st)
+	h := start(t, o, 80, 24)
 	h.waitFor("What and why")
 	h.keys("q")
-	h.waitFor("Question 1 of 3")
+	h.waitFor("Question 1 of 4")
 	qs := Quiz(lab.StepIAMRole)
-	// Answer the first two right and the last one wrong.
-	h.keys(string(rune('a' + qs[0].Answer)))
-	h.waitFor("Right.")
-	h.keys("enter")
-	h.waitFor("Question 2 of 3")
-	h.keys(string(rune('a' + qs[1].Answer)))
-	h.waitFor("Right.")
-	h.keys("enter")
-	h.waitFor("Question 3 of 3")
-	wrong := (qs[2].Answer + 1) % len(qs[2].Choices)
-	h.keys(string(rune('a' + wrong)))
-	h.golden("answered", "Not quite: the answer is "+string(rune('a'+qs[2].Answer)))
-	h.keys("enter")
-	h.waitFor("You got 2 of 3 right.", "Saved as your best for this step.")
-	h.keys("enter")
-	h.waitFor("quiz 2/3")
-	m := h.quit()
-	want := state.QuizRecord{Correct: 2, Total: 3, AnsweredAt: testNow}
-	if got := m.State().Quiz[lab.StepIAMRole]; got != want {
-		t.Errorf("quiz record %+v, want %+v", got, want)
+	// Answer all right but the third.
+	for i, q := range qs {
+		h.waitFor(fmt.Sprintf("Question %d of 4", i+1))
+		pick := q.Answer
+		if i == 2 {
+			pick = (q.Answer + 1) % len(q.Choices)
+			h.keys(string(rune('a' + pick)))
+			h.golden("answered", "Not quite: the answer is "+string(rune('a'+q.Answer)), "lesson: step 1 › "+q.Section)
+		} else {
+			h.keys(string(rune('a' + pick)))
+			h.waitFor("Right.")
+		}
+		h.keys("enter")
 	}
-	if last := st.last(); last == nil || last.Quiz[lab.StepIAMRole] != want {
+	s := h.waitFor("You got 3 of 4 right.", "Saved as your best for this step.", "Missed: 1", "enter/esc close")
+	if strings.Contains(s, "a-d answer") {
+		t.Errorf("the results screen still offers the answering keys:\n%s", s)
+	}
+	h.keys("enter")
+	h.waitFor("quiz 3/4")
+	// The next attempt asks the missed question first.
+	h.keys("q")
+	h.waitFor("Question 1 of 4", "You missed this one last time.")
+	s, _ = h.screen()
+	if !strings.Contains(strings.Join(strings.Fields(s), " "), strings.Join(strings.Fields(qs[2].Prompt), " ")[:40]) {
+		t.Errorf("the missed question is not first:\n%s", s)
+	}
+	h.keys("esc")
+	m := h.quit()
+	got := m.State().Quiz[lab.StepIAMRole]
+	if got.Correct != 3 || got.Total != 4 || !got.AnsweredAt.Equal(testNow) || len(got.Missed) != 1 || got.Missed[0] != qs[2].ID {
+		t.Errorf("quiz record %+v", got)
+	}
+	if last := st.last(); last == nil || len(last.Quiz[lab.StepIAMRole].Missed) != 1 {
 		t.Errorf("quiz not saved: %+v", last)
 	}
 }
