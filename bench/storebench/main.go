@@ -64,6 +64,7 @@ var (
 	workers  = flag.Int("workers", 16, "concurrent callers of the parallel phases")
 	items    = flag.Int("items", 29000, "items written before the replay measurement")
 	uploadMB = flag.Int("upload-mb", 1024, "size of the upload measured by -mode upload")
+	rounds   = flag.Int("rounds", 1, "measure each mode this many times, alternating the binaries (load drifts)")
 )
 
 func main() {
@@ -79,7 +80,11 @@ func main() {
 		fmt.Printf("load average at start: %s", b)
 	}
 	for _, m := range strings.Split(*modes, ",") {
-		for _, t := range ts {
+		var order []target
+		for range *rounds {
+			order = append(order, ts...)
+		}
+		for _, t := range order {
 			var err error
 			switch m {
 			case "throughput":

@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -174,11 +175,57 @@ func applySettings(m *Mapping, in mappingInput, fifo bool) error {
 // the order AWS reports them.
 var sqsRequirements = []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
 
+// roleDecisions carries role-policy decisions between attempts of a
+// transaction: evaluating a role's policies inside it would hold up every
+// other call, so an attempt that needs an undecided one copies the
+// policies (IAMView.RolePolicies), rolls back with errUndecided, and is
+// retried once the decision has been made outside (updateDeciding).
+type roleDecisions struct {
+	known map[string]bool
+	need  []pendingDecision
+}
+
+type pendingDecision struct {
+	key, action, resource string
+	check                 core.RoleCheck
+}
+
+var errUndecided = errors.New("lambda: a role policy decision is pending")
+
+func (d *roleDecisions) decide(tx *core.Tx, iam core.IAMView, f Function, action, resource string) (bool, error) {
+	key := f.Account + "\x00" + f.Role + "\x00" + action + "\x00" + resource
+	if v, ok := d.known[key]; ok {
+		return v, nil
+	}
+	check, ok := iam.RolePolicies(tx, f.Account, f.Role)
+	if !ok {
+		check = func(string, string, map[string]string) bool { return false }
+	}
+	d.need = append(d.need, pendingDecision{key: key, action: action, resource: resource, check: check})
+	return false, errUndecided
+}
+
+// updateDeciding runs fn in Update, deciding between attempts (outside
+// the transaction) the role policies it asks about.
+func (s *Service) updateDeciding(fn func(tx *core.Tx, d *roleDecisions) error) error {
+	d := &roleDecisions{known: map[string]bool{}}
+	for {
+		err := s.c.Store.Update(func(tx *core.Tx) error { return fn(tx, d) })
+		if !errors.Is(err, errUndecided) {
+			return err
+		}
+		for _, p := range d.need {
+			d.known[p.key] = p.check(p.action, p.resource, nil)
+		}
+		d.need = nil
+	}
+}
+
 // checkSource validates the event source against the function with the
 // cross-service views: the queue exists, the function's execution role may
 // read from it, and the queue hides messages at least as long as the
 // function may run.
-func (s *Service) checkSource(tx *core.Tx, sourceArn string, f Function) error {
+func (s *Service) checkSource(tx *core.Tx, sourceArn string, f Function, d *roleDecisions) error {
 	parts := strings.SplitN(sourceArn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" {
 		return validation("1 validation error detected: Value '%s' at 'eventSourceArn' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)", sourceArn)
@@ -197,7 +244,11 @@ func (s *Service) checkSource(tx *core.Tx, sourceArn string, f Function) error {
 	}
 	if iam, ok := s.c.Hook(core.HookIAM).(core.IAMView); ok {
 		for _, action := range sqsRequirements {
-			if !iam.RoleAllows(tx, f.Account, f.Role, action, sourceArn, nil) {
+			allowed, err := d.decide(tx, iam, f, action, sourceArn)
+			if err != nil {
+				return err
+			}
+			if !allowed {
 				return invalidParam("The provided execution role does not have permissions to call %s on SQS", strings.TrimPrefix(action, "sqs:"))
 			}
 		}
@@ -228,7 +279,7 @@ func (s *Service) createMapping(r *core.Request) (result, error) {
 	if err := applySettings(&m, in, strings.HasSuffix(in.EventSourceArn, ".fifo")); err != nil {
 		return result{}, err
 	}
-	err := s.c.Store.Update(func(tx *core.Tx) error {
+	err := s.updateDeciding(func(tx *core.Tx, d *roleDecisions) error {
 		s.collectDeleted(tx)
 		f, _, err := s.lookup(tx, r, *in.FunctionName)
 		if err != nil {
@@ -247,7 +298,7 @@ func (s *Service) createMapping(r *core.Request) (result, error) {
 		if dup != nil {
 			return conflict(`An event source mapping with SQS arn (" %s ") and function (" %s ") already exists. Please update or delete the existing mapping with UUID %s`, in.EventSourceArn, f.Name, dup.UUID)
 		}
-		if err := s.checkSource(tx, in.EventSourceArn, f); err != nil {
+		if err := s.checkSource(tx, in.EventSourceArn, f, d); err != nil {
 			return err
 		}
 		s.mappings.Put(tx, m.UUID, m)
@@ -307,7 +358,7 @@ func (s *Service) updateMapping(r *core.Request, uuid string) (result, error) {
 		return result{}, err
 	}
 	var m Mapping
-	err := s.c.Store.Update(func(tx *core.Tx) error {
+	err := s.updateDeciding(func(tx *core.Tx, d *roleDecisions) error {
 		s.collectDeleted(tx)
 		var err error
 		if m, err = s.liveMapping(tx, r, uuid); err != nil {
@@ -328,7 +379,7 @@ func (s *Service) updateMapping(r *core.Request, uuid string) (result, error) {
 		}
 		if err == nil && (in.FunctionName != nil || (in.Enabled != nil && *in.Enabled)) {
 			// A new function or re-enabling meets the same checks as creation.
-			if err := s.checkSource(tx, m.EventSourceArn, f); err != nil {
+			if err := s.checkSource(tx, m.EventSourceArn, f, d); err != nil {
 				return err
 			}
 		}
