@@ -423,8 +423,10 @@ type quizState struct {
 	missed      []string // ids got wrong in this attempt
 }
 
-func (m *Model) openQuiz() tea.Cmd {
-	id := m.step().ID
+func (m *Model) openQuiz() tea.Cmd { return m.openQuizOn(m.step().ID) }
+
+// openQuizOn starts the quiz on a step, or on the whole chain (ChainQuiz).
+func (m *Model) openQuizOn(id string) tea.Cmd {
 	qs := Quiz(id)
 	if len(qs) == 0 {
 		return m.setStatus(stNotice, "no quiz for this step")
@@ -515,7 +517,7 @@ func (m *Model) finishQuiz() tea.Cmd {
 		q.best = prev
 	}
 	m.gen++
-	return tea.Batch(m.saveCmd(), m.setStatus(stInfo, fmt.Sprintf("quiz on step %d: %d of %d right", steps.ByID(q.stepID).Number, q.correct, len(q.qs))))
+	return tea.Batch(m.saveCmd(), m.setStatus(stInfo, fmt.Sprintf("quiz on %s: %d of %d right", quizName(q.stepID), q.correct, len(q.qs))))
 }
 
 // ---- troubleshooting document
@@ -582,6 +584,9 @@ func (m *Model) openTrouble() tea.Cmd {
 func (m *Model) docKey(msg tea.KeyPressMsg) tea.Cmd {
 	d, k := m.doc, m.keys
 	switch {
+	case msg.String() == "q" && strings.HasPrefix(d.key.Name, "overview:"):
+		m.doc, m.overlay = nil, ovNone
+		return m.openQuizOn(ChainQuiz)
 	case key.Matches(msg, k.Cancel), key.Matches(msg, k.Troubleshoot), msg.String() == "q":
 		m.doc, m.overlay = nil, ovNone
 	case key.Matches(msg, k.Up):

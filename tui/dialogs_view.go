@@ -347,7 +347,12 @@ func (m *Model) costLines(w int) []string {
 func (m *Model) quizLines(w int) (string, []string) {
 	s, q := m.styles, m.quiz
 	st := steps.ByID(q.stepID)
-	title := fmt.Sprintf("Quiz: step %d, %s", st.Number, st.Title)
+	title := "Quiz: the whole chain, 12 questions across the DOP-C02 domains"
+	lessonRef := "the exam tips (o, the overview)"
+	if st != nil {
+		title = fmt.Sprintf("Quiz: step %d, %s", st.Number, st.Title)
+		lessonRef = fmt.Sprintf("step %d", st.Number)
+	}
 	var lines []string
 	if q.done {
 		lines = append(lines, s.Bold.Render(fmt.Sprintf("You got %d of %d right.", q.correct, len(q.qs))))
@@ -397,7 +402,7 @@ func (m *Model) quizLines(w int) (string, []string) {
 			lines = append(lines, s.Incorrect.Render(fmt.Sprintf("Not quite: the answer is %c.", 'a'+cur.Answer)))
 		}
 		lines = append(lines, wrapLines(cur.Explain, w, s.Info)...)
-		lines = append(lines, s.Link.Render(fmt.Sprintf("lesson: step %d › %s (esc, then read it)", st.Number, cur.Section)))
+		lines = append(lines, s.Link.Render(fmt.Sprintf("lesson: %s › %s (esc, then read it)", lessonRef, cur.Section)))
 		lines = append(lines, "", s.Muted.Render("enter: next"))
 	}
 	return title, lines

@@ -16,14 +16,25 @@ import (
 func TestQuizAnswersDoNotStandOut(t *testing.T) {
 	ids := map[string]bool{}
 	total, longest, shortest := 0, 0, 0
-	for _, step := range lab.StepIDs {
+	for _, step := range append(append([]string{}, lab.StepIDs...), ChainQuiz) {
 		qs := Quiz(step)
 		if len(qs) < 4 {
 			t.Errorf("step %s has %d questions, want at least 4", step, len(qs))
 		}
-		lesson, err := content.Lesson(step)
-		if err != nil {
-			t.Fatal(err)
+		if step == ChainQuiz && len(qs) < 12 {
+			t.Errorf("the chain quiz has %d questions, want at least 12", len(qs))
+		}
+		names := []string{step}
+		if step == ChainQuiz {
+			names = chainLessons
+		}
+		lesson := ""
+		for _, name := range names {
+			md, err := content.Lesson(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lesson += md
 		}
 		for _, q := range qs {
 			total++

@@ -116,6 +116,7 @@ func (m *Model) overviewMarkdown() func() (string, error) {
 		b.WriteString("## The chain you build\n\n```text\n" + chainDiagram + "\n```\n\n")
 		fmt.Fprintf(&b, "## Your progress: %d/%d steps verified\n\n%s\n", verified, len(steps.All), progress)
 		b.WriteString("Each step: read the lesson, run its commands in another terminal (y copies one), then c checks it. p does a step for you; q quizzes you on it.\n\n")
+		b.WriteString("## Quiz on the whole chain\n\nq here starts 12 questions across the six DOP-C02 domains; q on a step quizzes that step.\n\n")
 		b.WriteString("## Troubleshooting index\n\nf on a failing check opens its section.\n" + index + "\n")
 		b.WriteString("## Exam tips (DOP-C02)\n\n" + shiftHeadings(withoutTitle(tips)) + "\n")
 		return b.String(), nil

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +72,36 @@ func TestFinishScreenWhenAllStepsVerify(t *testing.T) {
 	h.keys("c")
 	h.golden("finish", "The chain works: all 8 steps verified", "Time taken: 1h35m", "row summary-42", "$0.31 a month")
 	h.quit()
+}
+
+// q on the overview starts the quiz on the whole chain: 12 questions, each
+// with its domain, and the result is kept under its own id.
+func TestChainQuizFromTheOverview(t *testing.T) {
+	o := sandboxOptions(&store{})
+	h := start(t, o, 120, 40)
+	h.waitFor("What and why")
+	h.keys("o")
+	h.waitFor("The lab at a glance")
+	h.keys("q")
+	h.golden("first", "Quiz: the whole chain", "Question 1 of 12 · DOP-C02 Domain")
+	qs := Quiz(ChainQuiz)
+	for i, q := range qs {
+		h.waitFor(fmt.Sprintf("Question %d of 12", i+1))
+		h.keys(string(rune('a' + q.Answer)))
+		h.waitFor("Right.", "lesson: the exam tips")
+		h.keys("enter")
+	}
+	h.waitFor("You got 12 of 12 right.")
+	h.keys("enter")
+	m := h.quit()
+	if rec := m.State().Quiz[ChainQuiz]; rec.Correct != 12 || rec.Total != 12 {
+		t.Errorf("chain quiz record %+v", rec)
+	}
+	answers := map[int]bool{}
+	for _, q := range qs {
+		answers[q.Answer] = true
+	}
+	if len(answers) != 4 {
+		t.Errorf("the chain quiz's answers are not spread over a-d: %v", answers)
+	}
 }
