@@ -1,7 +1,7 @@
-//go:build !linux
+//go:build !linux && !darwin
 
 package sandbox
 
-// processStart is unknown outside Linux; the lock then falls back to the
+// processStart is unknown outside Linux and macOS; the lock then falls back to the
 // pid alone.
 func processStart(int) string { return "" }
