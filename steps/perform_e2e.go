@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/lambdas"
 )
 
@@ -69,7 +70,7 @@ func performEndToEnd(p *performer) error {
 	} else if version == "" {
 		failures = append(failures, row.fail(errors.New("the upload returned no version id: is versioning on (step 3)?")).Error())
 	} else {
-		err := poll(p.ctx, p.o.E2ETimeout, 250*time.Millisecond, 2*time.Second, func() (bool, string, error) {
+		err := poll(p.ctx, p.o.E2ETimeout, p.e2ePollStart(), 2*time.Second, func() (bool, string, error) {
 			ok, err := p.itemExists(rowID)
 			return ok, "no row yet", err
 		})
@@ -124,7 +125,7 @@ func performEndToEnd(p *performer) error {
 	}
 	since := invoked.UTC().Add(-time.Second).Format(isoMillis)
 	found := ""
-	err := poll(p.ctx, p.o.E2ETimeout, 250*time.Millisecond, 2*time.Second, func() (bool, string, error) {
+	err := poll(p.ctx, p.o.E2ETimeout, p.e2ePollStart(), 2*time.Second, func() (bool, string, error) {
 		if messageID != "" {
 			ok, err := p.itemExists(lambdas.SummaryItemID(messageID))
 			if ok {
@@ -268,4 +269,15 @@ func (p *performer) queueLinkDiagnosis(err error) error {
 		return fmt.Errorf("%s: %d message(s) in the dead-letter queue %s: %s kept failing on them (see /aws/lambda/%s)", where, dlq, p.n.DLQ, p.n.QueueFunction, p.n.QueueFunction)
 	}
 	return fmt.Errorf("%s: %s -> SNS -> SQS did not deliver: queue %s is empty; check the subscription and the queue policy (slab do sns-sqs)", where, p.n.EventFunction, p.n.Queue)
+}
+
+// e2ePollStart is the first wait between reads of a row the chain writes.
+// The sandbox delivers in milliseconds, so a quarter-second first wait
+// would be most of the step's time there; on AWS the first delivery takes
+// seconds and fewer reads do.
+func (p *performer) e2ePollStart() time.Duration {
+	if p.env != nil && p.env.Target.Kind == awsenv.Sandbox {
+		return 20 * time.Millisecond
+	}
+	return 250 * time.Millisecond
 }
