@@ -80,13 +80,19 @@ func BenchmarkStartupToFirstFrame(b *testing.B) {
 	b.ResetTimer()
 	var total time.Duration
 	quits := make([]time.Duration, 0, b.N)
+	frames := make([]time.Duration, 0, b.N)
 	for i := 0; i < b.N; i++ {
 		frame, quit := once(i)
 		total += frame
 		quits = append(quits, quit)
+		frames = append(frames, frame)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/first-frame")
+	sort.Slice(frames, func(i, j int) bool { return frames[i] < frames[j] })
+	b.ReportMetric(float64(frames[len(frames)/2].Microseconds())/1000, "frame-p50-ms")
+	b.ReportMetric(float64(frames[min(len(frames)-1, len(frames)*95/100)].Microseconds())/1000, "frame-p95-ms")
+	b.ReportMetric(float64(frames[len(frames)-1].Microseconds())/1000, "frame-max-ms")
 	// The quit includes tmux noticing the exit and answering list-windows.
 	sort.Slice(quits, func(i, j int) bool { return quits[i] < quits[j] })
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
