@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -153,6 +154,18 @@ func performIAMRole(p *performer) error {
 			}
 		}
 	}
+	var learners []string
+	for name := range inline {
+		if name != InlinePolicyName {
+			learners = append(learners, name)
+		}
+	}
+	sort.Strings(learners)
+	for _, name := range learners {
+		if err := p.liftDenies(name, roleArn); err != nil {
+			return err
+		}
+	}
 	least := p.o.LeastPrivilege
 	if !least && inline[InlinePolicyName] {
 		// The role already has the least-privilege setup (the learner chose
@@ -225,6 +238,120 @@ func performIAMRole(p *performer) error {
 		}
 	}
 	return nil
+}
+
+// roleNeeds are the requests the functions make as the role, the ones the
+// iam-role checks evaluate: a Deny over any of them breaks the lab whatever
+// the role is also allowed.
+func (p *performer) roleNeeds() []policy.Request {
+	var out []policy.Request
+	add := func(action string, resources ...string) {
+		for _, r := range resources {
+			out = append(out, policy.Request{Action: action, Resource: r})
+		}
+	}
+	for _, fn := range []string{p.n.S3Function, p.n.EventFunction, p.n.QueueFunction} {
+		group := p.arn("logs", "log-group:/aws/lambda/"+fn)
+		stream := group + ":log-stream:2026/01/01/[$LATEST]0123456789abcdef0123456789abcdef"
+		add("logs:CreateLogGroup", group, group+":*")
+		add("logs:CreateLogStream", stream, group)
+		add("logs:PutLogEvents", stream)
+	}
+	bucket := p.n.Bucket
+	if bucket == "" {
+		bucket = p.n.BucketFor(p.account(), 0) // any of the lab's buckets; choosing one is step 3's
+	}
+	obj := fmt.Sprintf("arn:%s:s3:::%s/test-data.json", p.partition(), bucket)
+	add("s3:GetObject", obj)
+	add("s3:GetObjectVersion", obj)
+	add("dynamodb:PutItem", p.tableArn())
+	add("dynamodb:Scan", p.tableArn())
+	add("sns:Publish", p.topicArn())
+	for _, a := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} {
+		add(a, p.queueArn())
+	}
+	return out
+}
+
+// liftDenies removes from a learner's inline policy the Deny statements
+// that stop the functions' own calls (roleNeeds): the checks fail the role
+// over them, so keeping them would leave a repair that is not one. The
+// rest of the learner's policy stays; a policy left empty is deleted.
+func (p *performer) liftDenies(name, roleArn string) error {
+	c := p.c.iam
+	r := p.resource(fmt.Sprintf("inline policy %s on role %s", name, p.n.Role), "", roleArn)
+	gp, err := c.GetRolePolicy(p.ctx, &iam.GetRolePolicyInput{RoleName: str(p.n.Role), PolicyName: str(name)})
+	if err != nil {
+		return r.fail(err)
+	}
+	raw, _ := url.PathUnescape(aws.ToString(gp.PolicyDocument))
+	var doc map[string]any
+	if json.Unmarshal([]byte(raw), &doc) != nil {
+		r.finish()
+		return nil
+	}
+	var stmts []any
+	switch st := doc["Statement"].(type) {
+	case []any:
+		stmts = st
+	case map[string]any:
+		stmts = []any{st}
+	}
+	needs := p.roleNeeds()
+	var kept []any
+	var lifted []string
+	for _, st := range stmts {
+		m, ok := st.(map[string]any)
+		if ok && fmt.Sprint(m["Effect"]) == "Deny" {
+			if what := deniedNeed(m, needs); what != "" {
+				lifted = append(lifted, what)
+				continue
+			}
+		}
+		kept = append(kept, st)
+	}
+	if len(lifted) == 0 {
+		r.finish()
+		return nil
+	}
+	why := "denies what the functions need: " + strings.Join(lifted, ", ")
+	if len(kept) == 0 {
+		if err := r.update(why+"; the policy held nothing else and is deleted", func(ctx context.Context) error {
+			_, err := c.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: str(p.n.Role), PolicyName: str(name)})
+			return err
+		}); err != nil {
+			return err
+		}
+	} else {
+		doc["Statement"] = kept
+		b, _ := json.Marshal(doc)
+		if err := r.update(why+"; those statements are removed, the rest kept", func(ctx context.Context) error {
+			_, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: str(p.n.Role), PolicyName: str(name), PolicyDocument: str(string(b))})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	r.finish()
+	return nil
+}
+
+// deniedNeed names the first need a Deny statement denies, "" for none.
+func deniedNeed(stmt map[string]any, needs []policy.Request) string {
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{stmt}})
+	if err != nil {
+		return ""
+	}
+	d, err := policy.Parse(string(b))
+	if err != nil {
+		return ""
+	}
+	for _, n := range needs {
+		if policy.Evaluate(n, d).Decision == policy.ExplicitDeny {
+			return n.Action
+		}
+	}
+	return ""
 }
 
 func shortPolicy(path string) string {

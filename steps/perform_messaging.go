@@ -248,15 +248,26 @@ func (p *performer) ensureQueuePolicy(queueURL, queueArn string, queueExists boo
 			}
 		}
 	}
+	// Keep what the learner added, except what stops the topic's
+	// deliveries: a Deny that matches them overrides any Allow, so
+	// appending the lab's statement alone would "repair" nothing.
 	var kept []any
 	for _, s := range stmts {
-		if m, ok := s.(map[string]any); ok && m["Sid"] == queuePolicySid {
+		m, ok := s.(map[string]any)
+		if ok && m["Sid"] == queuePolicySid {
+			continue
+		}
+		if ok && deniesDelivery(m, queueArn, topicArn) {
+			r.note("removes the Deny statement %v, which blocks the topic's deliveries", orUnnamed(m["Sid"]))
 			continue
 		}
 		kept = append(kept, s)
 	}
 	doc["Statement"] = append(kept, stmt)
 	b, _ := json.Marshal(doc)
+	if !queuePolicyAllows(string(b), queueArn, topicArn) {
+		return r.fail(fmt.Errorf("the queue policy would still not let topic %s send after the repair: %s", p.n.Topic, b))
+	}
 	set := func(ctx context.Context) error {
 		// The policy is a string attribute holding JSON (the guide's
 		// --attributes '{"Policy": {...}}' is refused for that reason).
@@ -276,15 +287,44 @@ func (p *performer) ensureQueuePolicy(queueURL, queueArn string, queueExists boo
 	return nil
 }
 
+// deniesDelivery reports a statement that, alone, explicitly denies the
+// topic's deliveries to the queue.
+func deniesDelivery(stmt map[string]any, queueArn, topicArn string) bool {
+	if fmt.Sprint(stmt["Effect"]) != "Deny" {
+		return false
+	}
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{stmt}})
+	if err != nil {
+		return false
+	}
+	d, err := policy.Parse(string(b))
+	if err != nil {
+		return false
+	}
+	return policy.EvaluateResource(snsDelivery(queueArn, topicArn), d).Decision == policy.ExplicitDeny
+}
+
+func orUnnamed(sid any) string {
+	if s, ok := sid.(string); ok && s != "" {
+		return s
+	}
+	return "(no Sid)"
+}
+
+// snsDelivery is the request SNS makes to deliver the topic's messages.
+func snsDelivery(queueArn, topicArn string) policy.Request {
+	return policy.Request{
+		Principal: policy.ServicePrincipal("sns.amazonaws.com"), Action: "sqs:SendMessage", Resource: queueArn,
+		Context: map[string][]string{"aws:SourceArn": {topicArn}},
+	}
+}
+
 func queuePolicyAllows(doc, queueArn, topicArn string) bool {
 	d, err := policy.Parse(doc)
 	if err != nil {
 		return false
 	}
-	return policy.EvaluateResource(policy.Request{
-		Principal: policy.ServicePrincipal("sns.amazonaws.com"), Action: "sqs:SendMessage", Resource: queueArn,
-		Context: map[string][]string{"aws:SourceArn": {topicArn}},
-	}, d).Allowed()
+	return policy.EvaluateResource(snsDelivery(queueArn, topicArn), d).Allowed()
 }
 
 func (p *performer) ensureSubscription(topicArn string, topicExists bool, queueArn string) error {
