@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -205,8 +206,15 @@ type logError struct {
 	fn, kind, line string
 }
 
+// nodeWarning is a Node.js process warning ("(node:1896) Warning: ...",
+// "(node:7) [DEP0040] DeprecationWarning: ..."): written to stderr, so
+// logged at ERROR level, but no error of the function's.
+var nodeWarning = regexp.MustCompile(`\(node:\d+\) (\[[A-Z0-9]+\] )?[A-Za-z]*Warning: `)
+
 func classifyLog(msg string) string {
 	switch {
+	case nodeWarning.MatchString(msg) && !strings.Contains(msg, "errorType"):
+		return ""
 	case strings.Contains(msg, "Cannot find module 'aws-sdk'"):
 		return "sdkv2"
 	case strings.Contains(msg, "Cannot find module '@aws-sdk/"), strings.Contains(msg, "Cannot find package '@aws-sdk/"):

@@ -66,6 +66,9 @@ type Options struct {
 	// node on PATH); NodeModules a node_modules directory standing in for
 	// the AWS SDK v3 AWS's Node.js runtimes include ("" for none).
 	NodePath, NodeModules string
+	// NodeModulesFunc, when NodeModules is "", finds (or installs) that
+	// directory when a Node.js function first starts.
+	NodeModulesFunc func() (string, error)
 	// MaxConcurrency caps the execution environments of each function
 	// (default 10); further invocations wait for one.
 	MaxConcurrency int
@@ -204,7 +207,7 @@ func startRuntime(c *core.Core, services []core.Service, o Options) *lambdarunti
 		}
 	}
 	return lambdaruntime.New(c, fns, lg, lambdaruntime.Options{
-		SelfExe: o.SelfExe, NodePath: o.NodePath, NodeModules: o.NodeModules,
+		SelfExe: o.SelfExe, NodePath: o.NodePath, NodeModules: o.NodeModules, NodeModulesFunc: o.NodeModulesFunc,
 		MaxConcurrency: o.MaxConcurrency, AsyncRetryDelay: o.AsyncRetryDelay,
 	})
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/slab-lab/slab/awserr"
 	"github.com/slab-lab/slab/checks"
 	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/steps"
@@ -97,6 +98,17 @@ func (x *agreeCtx) editQueuePolicy(edit func(stmts []map[string]any) []map[strin
 	b, _ := json.Marshal(doc)
 	_, err = x.tg.sqs.SetQueueAttributes(x.ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(u), Attributes: map[string]string{"Policy": string(b)}})
 	return err
+}
+
+// withStatement appends st unless a statement with its Sid is there (a
+// change drawn twice in a sequence).
+func withStatement(stmts []map[string]any, st map[string]any) []map[string]any {
+	for _, s := range stmts {
+		if s["Sid"] == st["Sid"] {
+			return stmts
+		}
+	}
+	return append(stmts, st)
 }
 
 // snsStatement finds the statement that lets SNS send.
@@ -182,7 +194,7 @@ var changes = []change{
 	// Queue policy.
 	{"queue policy: extra statement for the account", func(x *agreeCtx) error {
 		return x.editQueuePolicy(func(s []map[string]any) []map[string]any {
-			return append(s, map[string]any{"Sid": "OwnerReads", "Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::" + x.tg.env.Account + ":root"}, "Action": "sqs:GetQueueAttributes", "Resource": x.queueArn()})
+			return withStatement(s, map[string]any{"Sid": "OwnerReads", "Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::" + x.tg.env.Account + ":root"}, "Action": "sqs:GetQueueAttributes", "Resource": x.queueArn()})
 		})
 	}},
 	{"queue policy: statements reversed", func(x *agreeCtx) error {
@@ -190,12 +202,12 @@ var changes = []change{
 	}},
 	{"queue policy: Deny SendMessage from the topic", func(x *agreeCtx) error {
 		return x.editQueuePolicy(func(s []map[string]any) []map[string]any {
-			return append(s, map[string]any{"Sid": "NoTopic", "Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": x.queueArn(), "Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": x.topicArn()}}})
+			return withStatement(s, map[string]any{"Sid": "NoTopic", "Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": x.queueArn(), "Condition": map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": x.topicArn()}}})
 		})
 	}},
 	{"queue policy: Deny DeleteQueue to everyone", func(x *agreeCtx) error {
 		return x.editQueuePolicy(func(s []map[string]any) []map[string]any {
-			return append(s, map[string]any{"Sid": "KeepQueue", "Effect": "Deny", "Principal": "*", "Action": "sqs:DeleteQueue", "Resource": x.queueArn()})
+			return withStatement(s, map[string]any{"Sid": "KeepQueue", "Effect": "Deny", "Principal": "*", "Action": "sqs:DeleteQueue", "Resource": x.queueArn()})
 		})
 	}},
 	{"queue policy: principal as a list", func(x *agreeCtx) error {
@@ -329,6 +341,9 @@ var changes = []change{
 	{"s3 processor: extra permission", func(x *agreeCtx) error {
 		_, err := x.tg.lambda.AddPermission(x.ctx, &lambda.AddPermissionInput{FunctionName: aws.String(x.n.S3Function), StatementId: aws.String("owner-invoke"),
 			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String(x.tg.env.Account)})
+		if awserr.Is(err, "ResourceConflictException") {
+			return nil // drawn twice
+		}
 		return err
 	}},
 	{"events permission removed", func(x *agreeCtx) error {
@@ -444,8 +459,10 @@ var changes = []change{
 		if err != nil {
 			return err
 		}
-		for i := range cfg.LambdaFunctionConfigurations {
-			cfg.LambdaFunctionConfigurations[i].Filter = &s3types.NotificationConfigurationFilter{Key: &s3types.S3KeyFilter{FilterRules: []s3types.FilterRule{{Name: s3types.FilterRuleNameSuffix, Value: aws.String(".JSON")}}}}
+		for i, c := range cfg.LambdaFunctionConfigurations {
+			if c.Filter != nil && c.Filter.Key != nil && len(c.Filter.Key.FilterRules) == 1 && aws.ToString(c.Filter.Key.FilterRules[0].Value) == ".json" {
+				cfg.LambdaFunctionConfigurations[i].Filter = &s3types.NotificationConfigurationFilter{Key: &s3types.S3KeyFilter{FilterRules: []s3types.FilterRule{{Name: s3types.FilterRuleNameSuffix, Value: aws.String(".JSON")}}}}
+			}
 		}
 		_, err = x.tg.s3.PutBucketNotificationConfiguration(x.ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String(x.n.Bucket),
 			NotificationConfiguration: &s3types.NotificationConfiguration{LambdaFunctionConfigurations: cfg.LambdaFunctionConfigurations}})
@@ -455,6 +472,11 @@ var changes = []change{
 		cfg, err := x.tg.s3.GetBucketNotificationConfiguration(x.ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: aws.String(x.n.Bucket)})
 		if err != nil {
 			return err
+		}
+		for _, c := range cfg.LambdaFunctionConfigurations {
+			if aws.ToString(c.Id) == "csv-too" {
+				return nil
+			}
 		}
 		extra := s3types.LambdaFunctionConfiguration{Id: aws.String("csv-too"), LambdaFunctionArn: aws.String(x.arn("lambda", "function:"+x.n.S3Function)), Events: []s3types.Event{"s3:ObjectCreated:*"},
 			Filter: &s3types.NotificationConfigurationFilter{Key: &s3types.S3KeyFilter{FilterRules: []s3types.FilterRule{{Name: s3types.FilterRuleNameSuffix, Value: aws.String(".csv")}}}}}

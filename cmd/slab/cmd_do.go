@@ -108,6 +108,14 @@ func runDo(ctx context.Context, ios *IOStreams, g *globalOptions, o *doOptions) 
 	}
 	w := ios.Out
 	fmt.Fprintf(w, "target: %s\n", s.env.Describe())
+	if o.Runtime == lambdas.RuntimeNodejs && s.env.Target.Kind == awsenv.Sandbox && !o.DryRun {
+		// The sandbox's Node.js functions import the SDK v3 Lambda's
+		// runtime includes: find or install it now, or stop now, rather
+		// than after functions that cannot start.
+		if _, err := s.nodeSDK.Get(ctx); err != nil {
+			return usageErr("--runtime nodejs on the sandbox: %v", err)
+		}
+	}
 
 	if !o.All {
 		if err := addPrerequisites(ctx, w, s, selected, o.WithDeps); err != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"github.com/slab-lab/slab/internal/nodesdk"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -81,7 +83,11 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 	if region == "" {
 		region = awsenv.DefaultRegion
 	}
-	srv, err := sandbox.Start(sandbox.Options{Addr: o.Addr, DataDir: dataDir, AccountsFile: o.Accounts, Latency: o.Latency, Jitter: o.Jitter, Region: region, TimeScale: o.TimeScale, SelfExe: selfExe()})
+	// The first Node.js function finds (or installs, saying so here) the
+	// AWS SDK v3 that Lambda's Node.js runtime includes.
+	nodeSDK := &nodesdk.Once{O: nodesdk.FromEnv(ios.ErrOut)}
+	srv, err := sandbox.Start(sandbox.Options{Addr: o.Addr, DataDir: dataDir, AccountsFile: o.Accounts, Latency: o.Latency, Jitter: o.Jitter, Region: region, TimeScale: o.TimeScale, SelfExe: selfExe(),
+		NodeModulesFunc: func() (string, error) { return nodeSDK.Get(context.Background()) }})
 	if err != nil {
 		var ce *sandbox.CorruptStateError
 		if errors.As(err, &ce) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/slab-lab/slab/internal/nodesdk"
 	"net"
 	"os"
 	"os/exec"
@@ -30,6 +31,10 @@ type session struct {
 	names     lab.Names
 	// identityErr is why the account is unknown (offline sessions only).
 	identityErr error
+	// nodeSDK finds or installs the AWS SDK v3 for the sandbox's Node.js
+	// functions, once: the in-process sandbox asks it at its first Node.js
+	// function, `slab do --runtime nodejs` before it starts.
+	nodeSDK *nodesdk.Once
 }
 
 type sessionMode int
@@ -50,7 +55,7 @@ func openSession(ctx context.Context, ios *IOStreams, g *globalOptions, mode ses
 	if err != nil {
 		return nil, err
 	}
-	s := &session{}
+	s := &session{nodeSDK: &nodesdk.Once{O: nodesdk.FromEnv(ios.ErrOut)}}
 	t := awsenv.Target{Region: g.Region, Profile: g.Profile}
 	switch {
 	case g.AWS:
@@ -70,7 +75,7 @@ func openSession(ctx context.Context, ios *IOStreams, g *globalOptions, mode ses
 		if url, ok := sandbox.Running(dataDir); ok {
 			t.Endpoint = url
 		} else if mode == online {
-			srv, err := startSandbox(dataDir, t.Region, preferAddr)
+			srv, err := startSandbox(dataDir, t.Region, preferAddr, s.nodeSDK)
 			if err != nil {
 				return nil, err
 			}
@@ -234,8 +239,9 @@ func selfExe() string {
 	return exe
 }
 
-func startSandbox(dataDir, region, preferAddr string) (*sandbox.Server, error) {
-	srv, err := sandbox.New(sandbox.Options{DataDir: dataDir, Region: region, SelfExe: selfExe()})
+func startSandbox(dataDir, region, preferAddr string, sdk *nodesdk.Once) (*sandbox.Server, error) {
+	srv, err := sandbox.New(sandbox.Options{DataDir: dataDir, Region: region, SelfExe: selfExe(),
+		NodeModulesFunc: func() (string, error) { return sdk.Get(context.Background()) }})
 	if err != nil {
 		if errors.Is(err, sandbox.ErrLocked) {
 			return nil, &awsenv.Error{Kind: awsenv.ErrUnreachable, Err: fmt.Errorf("%v; it does not answer: stop it, or remove its lock file if it crashed", err)}

@@ -119,20 +119,26 @@ func (r *Runtime) planNode(cfg lambda.FunctionConfig, dir string) (launch, error
 	if err != nil {
 		return launch{}, invalidEntrypoint("The sandbox cannot run %s functions: %v. Install Node.js (https://nodejs.org) or give the sandbox its path (NodePath).", cfg.Runtime, err)
 	}
-	rtDir, err := r.nodeRuntimeDir()
+	mods := r.o.NodeModules
+	if mods == "" && r.o.NodeModulesFunc != nil {
+		if mods, err = r.o.NodeModulesFunc(); err != nil {
+			return launch{}, invalidEntrypoint("The sandbox cannot run %s functions: %v", cfg.Runtime, err)
+		}
+	}
+	rtDir, err := r.nodeRuntimeDir(mods)
 	if err != nil {
 		return launch{}, err
 	}
 	paths := []string{}
-	if r.o.NodeModules != "" {
-		paths = append(paths, r.o.NodeModules)
+	if mods != "" {
+		paths = append(paths, mods)
 	}
 	paths = append(paths, dir)
 	extra := map[string]string{
 		"AWS_EXECUTION_ENV": "AWS_Lambda_" + cfg.Runtime,
 		"NODE_PATH":         strings.Join(paths, string(os.PathListSeparator)),
 	}
-	if r.o.NodeModules != "" {
+	if mods != "" {
 		extra["_SLAB_NODE_MODULES"] = filepath.Join(rtDir, "node_modules")
 	}
 	return launch{path: node, args: []string{filepath.Join(rtDir, "bootstrap.mjs")}, runtimeDir: rtDir, extraEnv: extra}, nil
@@ -157,7 +163,7 @@ func (r *Runtime) node() (string, error) {
 }
 
 // nodeRuntimeDir writes the embedded Node.js runtime client once.
-func (r *Runtime) nodeRuntimeDir() (string, error) {
+func (r *Runtime) nodeRuntimeDir(mods string) (string, error) {
 	base, err := r.baseDir()
 	if err != nil {
 		return "", err
@@ -180,11 +186,11 @@ func (r *Runtime) nodeRuntimeDir() (string, error) {
 			return "", err
 		}
 	}
-	if r.o.NodeModules != "" {
+	if mods != "" {
 		// ESM resolution searches directories named node_modules only:
 		// a link by that name lets the runtime's hooks search NodeModules
 		// whatever it is called.
-		abs, err := filepath.Abs(r.o.NodeModules)
+		abs, err := filepath.Abs(mods)
 		if err != nil {
 			return "", err
 		}

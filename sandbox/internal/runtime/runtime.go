@@ -50,6 +50,11 @@ type Options struct {
 	// function does not bundle are resolved there. "" means none, so
 	// importing @aws-sdk/* fails unless the zip bundles it.
 	NodeModules string
+	// NodeModulesFunc, when NodeModules is "", is asked for that directory
+	// when a Node.js function first starts (it may find or install the
+	// SDK, which the sandbox itself never does); an error fails the start
+	// with its message.
+	NodeModulesFunc func() (string, error)
 	// MaxConcurrency caps the environments of one function (default 10);
 	// invocations beyond it wait for a free environment.
 	MaxConcurrency int
