@@ -335,3 +335,36 @@ func TestHTMLNotFoundIsAnErrorNeverAFail(t *testing.T) {
 		}
 	}
 }
+
+// simulate500 sends SimulatePrincipalPolicy to a server that answers HTTP
+// 500 with a plain-text body, as another emulator did.
+type simulate500 struct {
+	checks.IAMAPI
+	broken *iam.Client
+}
+
+func (s simulate500) SimulatePrincipalPolicy(ctx context.Context, in *iam.SimulatePrincipalPolicyInput, o ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error) {
+	return s.broken.SimulatePrincipalPolicy(ctx, in, o...)
+}
+
+// An HTTP 500 for SimulatePrincipalPolicy is an Error naming the status
+// and the body, not an XML syntax error.
+func TestSimulate500NamesTheStatus(t *testing.T) {
+	f := newFx(t)
+	b := f.FullLab(f.Names())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, "Internal Server Error: simulate-principal-policy is not implemented")
+	}))
+	defer srv.Close()
+	cfg := f.Env.Config.Copy()
+	cfg.RetryMaxAttempts = 1
+	cl := checks.NewClients(f.Env)
+	cl.IAM = simulate500{cl.IAM, iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(srv.URL) })}
+	r := f.one("iam-role.dynamodb-write", b.N, checks.Options{Clients: cl})
+	text := r.Summary + " " + strings.Join(r.Evidence, " ")
+	if r.Status != checks.Error || !strings.Contains(text, "HTTP 500 Internal Server Error") || !strings.Contains(text, "simulate-principal-policy is not implemented") || strings.Contains(text, "syntax error") {
+		t.Errorf("want an Error naming HTTP 500 and the body, got %s", dump(r))
+	}
+}
