@@ -635,3 +635,42 @@ func TestPerformAndChecksAgreeRegressions(t *testing.T) {
 		}
 	}
 }
+
+// Perform keeps what the learner added that the checks accept, while it
+// lifts what they do not: after a Deny is lifted, the learner's other
+// statements are still there.
+func TestPerformKeepsAcceptedAdditions(t *testing.T) {
+	tg := correctLab(t)
+	seq := []change{
+		changeByName("trust: extra statement for EventBridge"), changeByName("trust: Deny AssumeRole to Lambda"),
+		changeByName("queue policy: extra statement for the account"), changeByName("queue policy: Deny SendMessage from the topic"),
+		changeByName("role: inline read-only extra"), changeByName("role: inline Deny PutItem"),
+	}
+	if bad := agreeAfter(t, tg, seq); len(bad) > 0 {
+		t.Fatalf("%s", strings.Join(bad, "\n"))
+	}
+	ctx := context.Background()
+	role, err := tg.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(tg.names.Role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trust, _ := url.PathUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument)); !strings.Contains(trust, "events.amazonaws.com") || strings.Contains(trust, "Deny") {
+		t.Errorf("trust policy after do --all: %s", trust)
+	}
+	x := &agreeCtx{ctx: ctx, tg: tg, n: tg.names}
+	u, _ := x.queueURL()
+	qa, err := tg.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(u), AttributeNames: []sqstypes.QueueAttributeName{"Policy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := qa.Attributes["Policy"]; !strings.Contains(p, "OwnerReads") || strings.Contains(p, "NoTopic") {
+		t.Errorf("queue policy after do --all: %s", p)
+	}
+	pols, err := tg.iam.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(tg.names.Role)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(pols.PolicyNames, "tracing") || slices.Contains(pols.PolicyNames, "no-writes") {
+		t.Errorf("inline policies after do --all: %v", pols.PolicyNames)
+	}
+}
