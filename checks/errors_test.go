@@ -311,23 +311,31 @@ func TestUnconfirmedSubscriptionFails(t *testing.T) {
 	assertResult(t, variant{check: "sns-sqs.raw-delivery", status: checks.Skip, summary: "confirmed subscription"}, got)
 }
 
+// brokenEndpoint is a server answering every request with status and
+// body, and the config (no retries) to reach it. Clients take its URL as
+// an option, not as cfg.BaseEndpoint: the config's sources name the
+// sandbox and would override the latter.
+func brokenEndpoint(t *testing.T, f *fx, status int, ctype, body string) (aws.Config, string) {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ctype)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := f.Env.Config.Copy()
+	cfg.RetryMaxAttempts = 1
+	return cfg, srv.URL
+}
+
 // An endpoint whose Lambda API answers an HTML 404 has not said "no
 // mapping": the checks report an Error naming the status and the body.
 func TestHTMLNotFoundIsAnErrorNeverAFail(t *testing.T) {
 	f := newFx(t)
 	b := f.FullLab(f.Names())
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = io.WriteString(w, "<html><body><h1>404 Not Found</h1></body></html>")
-	}))
-	defer srv.Close()
-	cfg := f.Env.Config.Copy()
-	cfg.RetryMaxAttempts = 1
+	cfg, url := brokenEndpoint(t, f, http.StatusNotFound, "text/html", "<html><body><h1>404 Not Found</h1></body></html>")
 	cl := checks.NewClients(f.Env)
-	// An option, not cfg.BaseEndpoint: the config's sources name the
-	// sandbox and would override the latter.
-	cl.Lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(srv.URL) })
+	cl.Lambda = lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = aws.String(url) })
 	for _, id := range []string{"queue-processor.mapping", "s3-processor.function"} {
 		r := f.one(id, b.N, checks.Options{Clients: cl})
 		if r.Status != checks.Error || !strings.Contains(r.Summary, "HTTP 404") || !strings.Contains(r.Summary, "<html><body><h1>404 Not Found") {
@@ -352,16 +360,9 @@ func (s simulate500) SimulatePrincipalPolicy(ctx context.Context, in *iam.Simula
 func TestSimulate500NamesTheStatus(t *testing.T) {
 	f := newFx(t)
 	b := f.FullLab(f.Names())
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = io.WriteString(w, "Internal Server Error: simulate-principal-policy is not implemented")
-	}))
-	defer srv.Close()
-	cfg := f.Env.Config.Copy()
-	cfg.RetryMaxAttempts = 1
+	cfg, url := brokenEndpoint(t, f, http.StatusInternalServerError, "text/plain", "Internal Server Error: simulate-principal-policy is not implemented")
 	cl := checks.NewClients(f.Env)
-	cl.IAM = simulate500{cl.IAM, iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(srv.URL) })}
+	cl.IAM = simulate500{cl.IAM, iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(url) })}
 	r := f.one("iam-role.dynamodb-write", b.N, checks.Options{Clients: cl})
 	text := r.Summary + " " + strings.Join(r.Evidence, " ")
 	if r.Status != checks.Error || !strings.Contains(text, "HTTP 500 Internal Server Error") || !strings.Contains(text, "simulate-principal-policy is not implemented") || strings.Contains(text, "syntax error") {
