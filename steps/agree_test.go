@@ -623,6 +623,9 @@ var agreeRegressions = [][]string{
 }
 
 func TestPerformAndChecksAgreeRegressions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the full run keeps them")
+	}
 	tg := correctLab(t)
 	for _, names := range agreeRegressions {
 		var seq []change
@@ -640,6 +643,9 @@ func TestPerformAndChecksAgreeRegressions(t *testing.T) {
 // lifts what they do not: after a Deny is lifted, the learner's other
 // statements are still there.
 func TestPerformKeepsAcceptedAdditions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the full run keeps it")
+	}
 	tg := correctLab(t)
 	seq := []change{
 		changeByName("trust: extra statement for EventBridge"), changeByName("trust: Deny AssumeRole to Lambda"),
