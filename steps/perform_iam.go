@@ -303,9 +303,9 @@ func (p *performer) liftDenies(name, roleArn string) error {
 	var lifted []string
 	for _, st := range stmts {
 		m, ok := st.(map[string]any)
-		if ok && fmt.Sprint(m["Effect"]) == "Deny" {
-			if what := deniedNeed(m, needs); what != "" {
-				lifted = append(lifted, what)
+		if ok {
+			if req, denied := statementDenies(m, false, needs...); denied {
+				lifted = append(lifted, req.Action)
 				continue
 			}
 		}
@@ -337,22 +337,30 @@ func (p *performer) liftDenies(name, roleArn string) error {
 	return nil
 }
 
-// deniedNeed names the first need a Deny statement denies, "" for none.
-func deniedNeed(stmt map[string]any, needs []policy.Request) string {
+// statementDenies returns the first request a Deny statement, alone,
+// explicitly denies (judged as a resource policy or an identity policy).
+func statementDenies(stmt map[string]any, resourceBased bool, reqs ...policy.Request) (policy.Request, bool) {
+	if fmt.Sprint(stmt["Effect"]) != "Deny" {
+		return policy.Request{}, false
+	}
 	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{stmt}})
 	if err != nil {
-		return ""
+		return policy.Request{}, false
 	}
 	d, err := policy.Parse(string(b))
 	if err != nil {
-		return ""
+		return policy.Request{}, false
 	}
-	for _, n := range needs {
-		if policy.Evaluate(n, d).Decision == policy.ExplicitDeny {
-			return n.Action
+	for _, r := range reqs {
+		res := policy.Evaluate(r, d)
+		if resourceBased {
+			res = policy.EvaluateResource(r, d)
+		}
+		if res.Decision == policy.ExplicitDeny {
+			return r, true
 		}
 	}
-	return ""
+	return policy.Request{}, false
 }
 
 func shortPolicy(path string) string {
@@ -389,7 +397,7 @@ func mergedTrust(have, roleArn string) string {
 		if !ok {
 			continue
 		}
-		if fmt.Sprint(m["Effect"]) == "Deny" && deniedResourceNeed(m, assume) {
+		if _, denied := statementDenies(m, true, assume...); denied {
 			continue
 		}
 		// A statement meant for Lambda that does not let it in (a
@@ -406,25 +414,6 @@ func mergedTrust(have, roleArn string) string {
 		return lambdaTrustPolicy
 	}
 	return string(b)
-}
-
-// deniedResourceNeed reports a resource-policy statement that, alone,
-// explicitly denies one of the requests.
-func deniedResourceNeed(stmt map[string]any, reqs []policy.Request) bool {
-	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{stmt}})
-	if err != nil {
-		return false
-	}
-	d, err := policy.Parse(string(b))
-	if err != nil {
-		return false
-	}
-	for _, r := range reqs {
-		if policy.EvaluateResource(r, d).Decision == policy.ExplicitDeny {
-			return true
-		}
-	}
-	return false
 }
 
 func trustsLambda(doc, roleArn string) bool {

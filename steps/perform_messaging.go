@@ -290,18 +290,8 @@ func (p *performer) ensureQueuePolicy(queueURL, queueArn string, queueExists boo
 // deniesDelivery reports a statement that, alone, explicitly denies the
 // topic's deliveries to the queue.
 func deniesDelivery(stmt map[string]any, queueArn, topicArn string) bool {
-	if fmt.Sprint(stmt["Effect"]) != "Deny" {
-		return false
-	}
-	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []any{stmt}})
-	if err != nil {
-		return false
-	}
-	d, err := policy.Parse(string(b))
-	if err != nil {
-		return false
-	}
-	return policy.EvaluateResource(snsDelivery(queueArn, topicArn), d).Decision == policy.ExplicitDeny
+	_, ok := statementDenies(stmt, true, snsDelivery(queueArn, topicArn))
+	return ok
 }
 
 func orUnnamed(sid any) string {
