@@ -306,32 +306,7 @@ func storeZip(key string, z []byte) {
 	if os.Rename(f.Name(), filepath.Join(dir, key+".zip")) != nil {
 		return
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	type entry struct {
-		name string
-		mod  time.Time
-	}
-	var zips []entry
-	for _, e := range entries {
-		fi, err := e.Info()
-		if err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		if strings.Contains(e.Name(), ".tmp-") && time.Since(fi.ModTime()) > time.Hour {
-			os.Remove(filepath.Join(dir, e.Name()))
-		} else if strings.HasSuffix(e.Name(), ".zip") {
-			zips = append(zips, entry{e.Name(), fi.ModTime()})
-		}
-	}
-	sort.Slice(zips, func(i, j int) bool { return zips[i].mod.After(zips[j].mod) })
-	for i, e := range zips {
-		if i >= zipCacheKeep {
-			os.Remove(filepath.Join(dir, e.name))
-		}
-	}
+	pruneLRU(dir, zipCacheKeep, func(name string) bool { return strings.HasSuffix(name, ".zip") })
 }
 
 // bootstrapBinary finds or builds the linux/<arch> executable.
@@ -490,9 +465,17 @@ func buildFromSource(ctx context.Context, goTool, root, arch, version string, pr
 // edit of the source makes a new one of some 10 MB.
 const cacheKeep = 3
 
-// pruneCache removes all but the most recently used builds for arch, and
-// temporary files of builds that died.
+// pruneCache removes all but the most recently used builds for arch (the
+// one just built is the newest), and temporary files of builds that died.
 func pruneCache(dir, arch, keep string) {
+	pruneLRU(dir, cacheKeep, func(name string) bool {
+		return name == keep || strings.HasPrefix(name, "src-") && strings.HasSuffix(name, "-"+arch)
+	})
+}
+
+// pruneLRU keeps the n most recently used files of dir that match, and
+// removes the other matching ones and temporary files over an hour old.
+func pruneLRU(dir string, n int, match func(name string) bool) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
@@ -501,26 +484,25 @@ func pruneCache(dir, arch, keep string) {
 		name string
 		mod  time.Time
 	}
-	var builds []entry
+	var files []entry
 	for _, e := range entries {
 		fi, err := e.Info()
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		name := e.Name()
-		switch {
+		switch name := e.Name(); {
 		case strings.Contains(name, ".tmp-"):
 			if time.Since(fi.ModTime()) > time.Hour {
 				os.Remove(filepath.Join(dir, name))
 			}
-		case strings.HasPrefix(name, "src-") && strings.HasSuffix(name, "-"+arch) && name != keep:
-			builds = append(builds, entry{name, fi.ModTime()})
+		case match(name):
+			files = append(files, entry{name, fi.ModTime()})
 		}
 	}
-	sort.Slice(builds, func(i, j int) bool { return builds[i].mod.After(builds[j].mod) })
-	for i, b := range builds {
-		if i >= cacheKeep-1 { // the one just built is the other
-			os.Remove(filepath.Join(dir, b.name))
+	sort.Slice(files, func(i, j int) bool { return files[i].mod.After(files[j].mod) })
+	for i, f := range files {
+		if i >= n {
+			os.Remove(filepath.Join(dir, f.name))
 		}
 	}
 }

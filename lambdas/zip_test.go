@@ -424,3 +424,38 @@ func TestPruneCacheKeepsTheMostRecentBuilds(t *testing.T) {
 		t.Errorf("left %s, want %s", got, want)
 	}
 }
+
+// The zip cache returns what it stored, and nothing once the file is
+// damaged (its SHA-256 no longer matches), so a bad file is rebuilt.
+func TestZipCacheChecksItsFiles(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", dir)
+	z, err := deterministicZip([]zipEntry{{name: "bootstrap", mode: 0o755, data: []byte("#!/bin/sh\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := zipCacheKey([]byte("#!/bin/sh\n"), []byte("{}"))
+	if _, ok := cachedZip(key); ok {
+		t.Fatal("a hit in an empty cache")
+	}
+	storeZip(key, z)
+	got, ok := cachedZip(key)
+	if !ok || !bytes.Equal(got, z) {
+		t.Fatalf("cached %v, %d bytes; stored %d", ok, len(got), len(z))
+	}
+	path := filepath.Join(dir, "slab", "zips", key+".zip")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cachedZip(key); ok {
+		t.Error("a damaged cached zip was returned")
+	}
+	if zipCacheKey([]byte("a"), []byte("bc")) == zipCacheKey([]byte("ab"), []byte("c")) {
+		t.Error("the key does not separate the bootstrap from the manifest")
+	}
+}
