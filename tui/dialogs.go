@@ -407,104 +407,37 @@ func (m *Model) cleanupKey(msg tea.KeyPressMsg) tea.Cmd {
 
 // ---- quiz
 
-type quizState struct {
-	stepID   string
-	qs       []Question
-	idx      int
-	choice   int
-	answered bool
-	picked   int
-	correct  int
-	done     bool
-	best     state.QuizRecord
-	improved bool
-	// missedFirst is how many of qs were missed last time (they lead).
-	missedFirst int
-	missed      []string // ids got wrong in this attempt
-}
-
 func (m *Model) openQuiz() tea.Cmd { return m.openQuizOn(m.step().ID) }
 
-// openQuizOn starts the quiz on a step, or on the whole chain (ChainQuiz).
+// openQuizOn starts the quiz on a step, or on the whole chain (ChainQuiz),
+// with the questions missed last time first.
 func (m *Model) openQuizOn(id string) tea.Cmd {
-	qs := Quiz(id)
-	if len(qs) == 0 {
+	if len(Quiz(id)) == 0 {
 		return m.setStatus(stNotice, "no quiz for this step")
 	}
-	// The questions missed last time come first.
-	missed := m.st.Quiz[id].Missed
-	qs = QuizMissedFirst(id, missed)
-	n := 0
-	for _, q := range qs {
-		for _, mid := range missed {
-			if q.ID == mid {
-				n++
-			}
-		}
-	}
-	m.quiz, m.overlay = &quizState{stepID: id, qs: qs, missedFirst: n}, ovQuiz
+	m.quiz, m.overlay = newQuizModel(id, m.st.Quiz[id].Missed), ovQuiz
 	return nil
 }
 
+// quizKey routes a key to the quiz model and acts on what it reports: the
+// root only closes the overlay and records the result.
 func (m *Model) quizKey(msg tea.KeyPressMsg) tea.Cmd {
-	q, k := m.quiz, m.keys
-	if key.Matches(msg, k.Cancel) {
+	switch out := m.quiz.Update(msg); out {
+	case quizClosed:
+		done := m.quiz.done
 		m.quiz, m.overlay = nil, ovNone
-		if q.done {
-			return nil
+		if !done {
+			return m.setStatus(stInfo, "quiz closed; nothing recorded")
 		}
-		return m.setStatus(stInfo, "quiz closed; nothing recorded")
-	}
-	if q.done {
-		if key.Matches(msg, k.Enter) {
-			m.quiz, m.overlay = nil, ovNone
-		}
-		return nil
-	}
-	cur := q.qs[q.idx]
-	if q.answered {
-		if key.Matches(msg, k.Enter) || msg.String() == "space" {
-			q.idx++
-			q.answered, q.choice = false, 0
-			if q.idx == len(q.qs) {
-				return m.finishQuiz()
-			}
-		}
-		return nil
-	}
-	s := msg.String()
-	switch {
-	case key.Matches(msg, k.ChoiceUp):
-		q.choice = (q.choice - 1 + len(cur.Choices)) % len(cur.Choices)
-	case key.Matches(msg, k.ChoiceD):
-		q.choice = (q.choice + 1) % len(cur.Choices)
-	case len(s) == 1 && s[0] >= 'a' && int(s[0]-'a') < len(cur.Choices):
-		q.choice = int(s[0] - 'a')
-		return m.answer()
-	case len(s) == 1 && s[0] >= '1' && int(s[0]-'1') < len(cur.Choices):
-		q.choice = int(s[0] - '1')
-		return m.answer()
-	case key.Matches(msg, k.Enter):
-		return m.answer()
+	case quizFinished:
+		return m.recordQuiz()
 	}
 	return nil
 }
 
-func (m *Model) answer() tea.Cmd {
+// recordQuiz keeps the best result in the state, and this attempt's misses.
+func (m *Model) recordQuiz() tea.Cmd {
 	q := m.quiz
-	q.answered, q.picked = true, q.choice
-	if q.choice == q.qs[q.idx].Answer {
-		q.correct++
-	} else {
-		q.missed = append(q.missed, q.qs[q.idx].ID)
-	}
-	return nil
-}
-
-// finishQuiz scores the quiz and keeps the best result in the state.
-func (m *Model) finishQuiz() tea.Cmd {
-	q := m.quiz
-	q.done = true
 	prev, had := m.st.Quiz[q.stepID]
 	rec := state.QuizRecord{Correct: q.correct, Total: len(q.qs), AnsweredAt: m.now().UTC(), Missed: q.missed}
 	if !had || prev.Total == 0 || q.correct >= prev.Correct {

@@ -33,7 +33,7 @@ func (m *Model) viewOverlay(l layout) string {
 	case ovCost:
 		title, lines = "Cost", m.costLines(w)
 	case ovQuiz:
-		title, lines = m.quizLines(w)
+		title, lines = m.quiz.View(m.styles, w)
 	case ovDoc:
 		d := m.doc
 		head := m.styles.DialogTitle.Render(d.title)
@@ -344,8 +344,8 @@ func (m *Model) costLines(w int) []string {
 	return lines
 }
 
-func (m *Model) quizLines(w int) (string, []string) {
-	s, q := m.styles, m.quiz
+// View draws the quiz for a width; the root frames it like every panel.
+func (q *quizModel) View(s Styles, w int) (string, []string) {
 	st := steps.ByID(q.stepID)
 	title := "Quiz: the whole chain, 12 questions across the DOP-C02 domains"
 	lessonRef := "the exam tips (o, the overview)"

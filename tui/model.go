@@ -130,7 +130,7 @@ type Model struct {
 	helpOff int
 	perform *performState
 	cleanup *cleanupState
-	quiz    *quizState
+	quiz    *quizModel
 	doc     *docState
 	cost    *CostReport
 	costErr string

@@ -202,13 +202,7 @@ func (m *Model) viewFooter() string {
 	case ovDoc:
 		b = []key.Binding{k.Down, k.PageDown, k.Cancel}
 	case ovQuiz:
-		if m.quiz != nil && m.quiz.done {
-			// The results take no answers: only the way out.
-			return m.help.ShortHelpView([]key.Binding{hint("enter/esc", "close")})
-		}
-		return m.help.ShortHelpView([]key.Binding{
-			hint("a-d", "answer"), k.ChoiceUp, k.Enter, hint("esc", "leave quiz"),
-		})
+		return m.help.ShortHelpView(m.quiz.ShortHelp())
 	case ovPerform, ovCleanup:
 		return m.help.ShortHelpView(m.dialogKeys())
 	}
