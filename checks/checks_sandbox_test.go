@@ -788,10 +788,10 @@ func (noSimulate) SimulatePrincipalPolicy(ctx context.Context, in *iam.SimulateP
 }
 
 // "Not ready yet" states: AWS keeps a new table CREATING and a new function
-// Pending for seconds. This sandbox keeps them 2 s, long enough for any
-// machine to run the check inside the window.
+// Pending for seconds. AWS's timing at 0.4 keeps them 2 s, long enough for
+// any machine to run the check inside the window.
 func TestNotReadyYetIsAWarning(t *testing.T) {
-	f := &fx{testenv.NewFixtureWith(t, sandbox.Options{SettleDelay: 2 * time.Second})}
+	f := &fx{testenv.NewFixtureWith(t, sandbox.Options{Consistency: sandbox.AWS, TimingScale: 0.4})}
 	testenv.RequireSandbox(t, f.Srv, "the sandbox's CREATING window")
 	n := f.Names()
 	f.Table(n.Table, nil)

@@ -81,11 +81,31 @@ type Options struct {
 	// create block (a student's nodejs20.x function from the summer) can
 	// be set up and checked. Nothing else about the clock changes.
 	RuntimesAsOf time.Time
-	// SettleDelay, when set, is how long a new table stays CREATING and a
-	// new function Pending (defaults: 300 ms and 1 s; AWS takes seconds).
-	// Tests lengthen it to see those states on any machine.
-	SettleDelay time.Duration
+	// Consistency is how quickly changes take effect: Instant (the zero
+	// value) or AWS, whose table of delays and their AWS sources is in
+	// docs/timing.md. TimingScale multiplies every delay of the table
+	// (tests shrink AWS's seconds; 0 means 1).
+	Consistency Consistency
+	TimingScale float64
 }
+
+// Consistency names a timing mode; see core.Consistency.
+type Consistency = core.Consistency
+
+// The timing modes.
+const (
+	Instant = core.Instant
+	AWS     = core.AWS
+)
+
+// ParseConsistency accepts "aws" or "instant".
+func ParseConsistency(s string) (Consistency, error) { return core.ParseConsistency(s) }
+
+// Timing is the table of delays a mode applies.
+type Timing = core.Timing
+
+// TimingFor returns the table of a mode scaled by scale (0 means 1).
+func TimingFor(c Consistency, scale float64) Timing { return core.TimingFor(c, scale) }
 
 // AuditEntry is one served call.
 type AuditEntry = core.AuditEntry
@@ -146,16 +166,13 @@ func New(o Options) (*Server, error) {
 		accounts = a
 	}
 	services := buildServices(c)
-	if o.SettleDelay > 0 {
-		for _, svc := range services {
-			switch v := svc.(type) {
-			case *dynamodb.Service:
-				v.CreateDelay = o.SettleDelay
-			case *lambda.Service:
-				v.CreateDelay = o.SettleDelay
-			}
-		}
+	if o.TimingScale < 0 {
+		return nil, fmt.Errorf("timing scale %g: must not be negative", o.TimingScale)
 	}
+	if _, err := core.ParseConsistency(string(o.Consistency)); err != nil {
+		return nil, err
+	}
+	applyTiming(c, services, core.TimingFor(o.Consistency, o.TimingScale))
 	s := &Server{core: c}
 	// The event engine registers the hooks S3 and SNS call and reads the
 	// other services; its goroutines start with Listen.
@@ -176,6 +193,21 @@ func New(o Options) (*Server, error) {
 		Services: services, Accounts: accounts, Latency: o.Latency, Jitter: o.Jitter, Extra: s.extra(),
 	})
 	return s, nil
+}
+
+// applyTiming makes the table the one source of every delay: the services'
+// own life-cycle knobs are set from it, and the propagation delays are read
+// from the core when a change is made.
+func applyTiming(c *core.Core, services []core.Service, t core.Timing) {
+	c.Timing = t
+	for _, svc := range services {
+		switch v := svc.(type) {
+		case *dynamodb.Service:
+			v.CreateDelay, v.DeleteDelay = t.TableCreating, t.TableDeleting
+		case *lambda.Service:
+			v.CreateDelay, v.UpdateDelay, v.MappingDelay = t.FunctionPending, t.FunctionUpdate, t.MappingState
+		}
+	}
 }
 
 func buildServices(c *core.Core) []core.Service {

@@ -24,6 +24,9 @@ type sandboxOptions struct {
 	Repair   bool
 	// TimeScale compresses EventBridge schedule time.
 	TimeScale float64
+	// Consistency and TimingScale choose the propagation delays.
+	Consistency string
+	TimingScale float64
 }
 
 func newSandboxCmd(ios *IOStreams, g *globalOptions) *cobra.Command {
@@ -48,6 +51,8 @@ export line, or with --endpoint-url on each command.`,
 	f.DurationVar(&o.Latency, "latency", 0, "add this delay to every call (imitate real AWS round trips)")
 	f.DurationVar(&o.Jitter, "jitter", 0, "add a random delay up to this much to every call")
 	f.Float64Var(&o.TimeScale, "time-scale", 1, "run EventBridge schedules this many times faster (60: rate(5 minutes) fires every 5 s)")
+	f.StringVar(&o.Consistency, "consistency", "", "aws: changes take effect after AWS's delays (docs/timing.md); instant: at once (default aws, or "+envConsistency+", or the --config file's sandbox.consistency)")
+	f.Float64Var(&o.TimingScale, "timing-scale", 0, "multiply every --consistency aws delay by this (0.1: ten times faster; default 1)")
 	return cmd
 }
 
@@ -83,11 +88,18 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 	if region == "" {
 		region = awsenv.DefaultRegion
 	}
+	if o.TimingScale < 0 {
+		return usageErr("--timing-scale must be positive (1 is AWS's own delays)")
+	}
+	consistency, scale, err := g.sandboxTiming(o.Consistency, o.TimingScale)
+	if err != nil {
+		return err
+	}
 	// The first Node.js function finds (or installs, saying so here) the
 	// AWS SDK v3 that Lambda's Node.js runtime includes.
 	nodeSDK := &nodesdk.Once{O: nodesdk.FromEnv(ios.ErrOut)}
 	srv, err := sandbox.Start(sandbox.Options{Addr: o.Addr, DataDir: dataDir, AccountsFile: o.Accounts, Latency: o.Latency, Jitter: o.Jitter, Region: region, TimeScale: o.TimeScale, SelfExe: selfExe(),
-		NodeModulesFunc: func() (string, error) { return nodeSDK.Get(context.Background()) }})
+		NodeModulesFunc: func() (string, error) { return nodeSDK.Get(context.Background()) }, Consistency: consistency, TimingScale: scale})
 	if err != nil {
 		var ce *sandbox.CorruptStateError
 		if errors.As(err, &ce) {
@@ -107,7 +119,7 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 		storage = dataDir
 	}
 	fmt.Fprintf(ios.Out, "slab sandbox serving %s\n", srv.URL())
-	fmt.Fprintf(ios.Out, "  account  %s\n  region   %s\n  state    %s\n", account, region, storage)
+	fmt.Fprintf(ios.Out, "  account  %s\n  region   %s\n  state    %s\n  timing   %s\n", account, region, storage, describeTiming(consistency, scale))
 	if o.Latency > 0 || o.Jitter > 0 {
 		fmt.Fprintf(ios.Out, "  latency  %s + up to %s jitter\n", o.Latency, o.Jitter)
 	}

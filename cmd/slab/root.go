@@ -64,7 +64,7 @@ and cleans up. It runs against an embedded AWS sandbox by default (free, offline
 	pf.StringVar(&g.EndpointURL, "endpoint-url", "", "target the AWS-compatible endpoint at `URL` (LocalStack, moto, a remote slab sandbox)")
 	pf.StringVar(&g.StateDir, "state-dir", "", "where slab keeps progress (default: the user config dir; the sandbox's data goes in <state-dir>/sandbox)")
 	pf.BoolVar(&g.NoColor, "no-color", false, "plain output without colours (also: NO_COLOR)")
-	pf.StringVar(&g.Config, "config", "", "JSON file renaming resources: {\"names\": {\"role\": \"...\", ...}}")
+	pf.StringVar(&g.Config, "config", "", "JSON file renaming resources and setting the embedded sandbox's timing: {\"names\": {\"role\": \"...\", ...}, \"sandbox\": {\"consistency\": \"aws\"}}")
 	root.Flags().BoolVar(&g.Accessible, "accessible", false, "the tutor without animation, with statuses spelled out (screen readers, slow terminals)")
 	pf.StringArrayVar(&g.Names, "name", nil, "rename one resource, key=value (keys: "+strings.Join(lab.Keys(), ", ")+")")
 
@@ -120,25 +120,39 @@ func (g *globalOptions) sandboxDataDir() (string, error) {
 	return filepath.Join(d, "slab", "sandbox"), nil
 }
 
+// configFile is the --config file.
+type configFile struct {
+	Names   map[string]string `json:"names"`
+	Sandbox sandboxConfig     `json:"sandbox"`
+}
+
+// readConfig reads --config (an empty configFile without one).
+func (g *globalOptions) readConfig() (configFile, error) {
+	var cfg configFile
+	if g.Config == "" {
+		return cfg, nil
+	}
+	b, err := os.ReadFile(g.Config)
+	if err != nil {
+		return cfg, usageErr("--config: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, usageErr("--config %s: %v (expected {\"names\": {\"role\": \"...\"}, \"sandbox\": {\"consistency\": \"aws\"}})", g.Config, err)
+	}
+	return cfg, nil
+}
+
 // nameOverrides merges --config and --name, --name winning.
 func (g *globalOptions) nameOverrides() (map[string]string, error) {
 	out := map[string]string{}
-	if g.Config != "" {
-		b, err := os.ReadFile(g.Config)
-		if err != nil {
-			return nil, usageErr("--config: %v", err)
-		}
-		var cfg struct {
-			Names map[string]string `json:"names"`
-		}
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
-			return nil, usageErr("--config %s: %v (expected {\"names\": {\"role\": \"...\"}})", g.Config, err)
-		}
-		for k, v := range cfg.Names {
-			out[k] = v
-		}
+	cfg, err := g.readConfig()
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range cfg.Names {
+		out[k] = v
 	}
 	for _, kv := range g.Names {
 		k, v, ok := strings.Cut(kv, "=")

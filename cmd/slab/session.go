@@ -75,7 +75,11 @@ func openSession(ctx context.Context, ios *IOStreams, g *globalOptions, mode ses
 		if url, ok := sandbox.Running(dataDir); ok {
 			t.Endpoint = url
 		} else if mode == online {
-			srv, err := startSandbox(dataDir, t.Region, preferAddr, s.nodeSDK)
+			consistency, scale, err := g.sandboxTiming("", 0)
+			if err != nil {
+				return nil, err
+			}
+			srv, err := startSandbox(sandbox.Options{DataDir: dataDir, Region: t.Region, Consistency: consistency, TimingScale: scale}, preferAddr, s.nodeSDK)
 			if err != nil {
 				return nil, err
 			}
@@ -239,9 +243,10 @@ func selfExe() string {
 	return exe
 }
 
-func startSandbox(dataDir, region, preferAddr string, sdk *nodesdk.Once) (*sandbox.Server, error) {
-	srv, err := sandbox.New(sandbox.Options{DataDir: dataDir, Region: region, SelfExe: selfExe(),
-		NodeModulesFunc: func() (string, error) { return sdk.Get(context.Background()) }})
+func startSandbox(o sandbox.Options, preferAddr string, sdk *nodesdk.Once) (*sandbox.Server, error) {
+	o.SelfExe = selfExe()
+	o.NodeModulesFunc = func() (string, error) { return sdk.Get(context.Background()) }
+	srv, err := sandbox.New(o)
 	if err != nil {
 		if errors.Is(err, sandbox.ErrLocked) {
 			return nil, &awsenv.Error{Kind: awsenv.ErrUnreachable, Err: fmt.Errorf("%v; it does not answer: stop it, or remove its lock file if it crashed", err)}

@@ -59,6 +59,9 @@ type Core struct {
 	// RuntimesAsOf, when set, is the day Lambda applies its runtime
 	// table as of, instead of the clock (see sandbox.Options).
 	RuntimesAsOf time.Time
+	// Timing is how long changes take to take effect (see TimingFor);
+	// the zero value applies every propagation at once.
+	Timing Timing
 
 	hooksMu sync.RWMutex
 	hooks   map[string]any

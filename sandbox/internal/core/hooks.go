@@ -1,6 +1,9 @@
 package core
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Cross-service capabilities. A service that offers one registers it with
 // Core.SetHook under the name below; a consumer type-asserts Core.Hook(name)
@@ -16,6 +19,9 @@ type RoleInfo struct {
 	Arn              string
 	RoleID           string
 	AssumeRolePolicy string // the trust policy document, JSON
+	// AssumableAt is when Lambda may assume the role: a new role or trust
+	// policy propagates first (zero: it may now).
+	AssumableAt time.Time
 }
 
 // IAMView is implemented by the IAM service.

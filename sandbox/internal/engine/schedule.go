@@ -196,6 +196,11 @@ func (e *Engine) fireRule(ctx context.Context, rule events.Rule) FireResult {
 	_ = e.c.Store.View(func(tx *core.Tx) error {
 		for _, t := range rule.Targets {
 			p := plan{t: t, scope: scopeOf(t.Arn, rule.Scope())}
+			if !rule.Invoked(t.ID, e.c.Now()) {
+				p.reason = "the target was put moments ago and EventBridge does not invoke it yet"
+				plans = append(plans, p)
+				continue
+			}
 			switch arnService(t.Arn) {
 			case "lambda":
 				if f, g, reason, ok := e.functionFor(tx, p.scope, t.Arn, principalEvents, rule.Arn, rule.Account); ok {

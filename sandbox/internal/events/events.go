@@ -39,6 +39,10 @@ type Rule struct {
 	RoleArn            string            `json:"role_arn,omitempty"`
 	Tags               map[string]string `json:"tags,omitempty"`
 	Targets            []Target          `json:"targets,omitempty"`
+	// TargetsFrom maps a target id to when PutTargets' change takes
+	// effect: "new or updated targets might not be immediately invoked"
+	// (EventBridge API Reference, PutTargets); see core.Timing.EventsTarget.
+	TargetsFrom map[string]time.Time `json:"targets_from,omitempty"`
 	CreatedAt          time.Time         `json:"created_at"`
 	// ScheduledFrom is when the schedule last (re)started: creation, a new
 	// schedule expression, or enabling. Rate schedules count from it.
@@ -563,6 +567,7 @@ func (s *Service) putTargets(r *core.Request) (any, error) {
 			return core.Errorf("LimitExceededException", "The requested resource exceeds the maximum number allowed.")
 		}
 		rule.Targets = merged
+		rule.TargetsFrom = targetsFrom(rule.TargetsFrom, targets, s.c.Now(), s.c.Timing.EventsTarget)
 		s.rules.Put(tx, r.Scope.Key(in.Rule), rule)
 		return nil
 	})
@@ -841,4 +846,30 @@ func (s *Service) listTagsForResource(r *core.Request) (any, error) {
 	}
 	sort.Slice(out.Tags, func(i, j int) bool { return out.Tags[i].Key < out.Tags[j].Key })
 	return out, nil
+}
+
+// targetsFrom records when the targets just put start being invoked,
+// dropping entries already in effect.
+func targetsFrom(old map[string]time.Time, put []Target, now time.Time, d time.Duration) map[string]time.Time {
+	out := map[string]time.Time{}
+	for id, at := range old {
+		if now.Before(at) {
+			out[id] = at
+		}
+	}
+	if d > 0 {
+		for _, t := range put {
+			out[t.ID] = now.Add(d)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// Invoked reports whether EventBridge invokes the target at now: a target
+// just put is not invoked until its change has propagated.
+func (r Rule) Invoked(targetID string, now time.Time) bool {
+	return !now.Before(r.TargetsFrom[targetID])
 }

@@ -40,18 +40,22 @@ func (s *Service) RoleByARN(tx *core.Tx, account, arn string) (core.RoleInfo, bo
 	if err != nil {
 		return core.RoleInfo{}, false
 	}
-	return core.RoleInfo{Name: role.Name, Arn: role.Arn, RoleID: role.RoleID, AssumeRolePolicy: role.TrustPolicy}, true
+	return core.RoleInfo{Name: role.Name, Arn: role.Arn, RoleID: role.RoleID, AssumeRolePolicy: role.TrustPolicy, AssumableAt: assumableAt(role)}, true
 }
 
 // RoleAllows implements core.IAMView: the role's attached managed and
-// inline policies allow action on resource, and none denies it.
+// inline policies allow action on resource, and none denies it. It is the
+// enforcing side, so a policy change still propagating is not seen yet.
 func (s *Service) RoleAllows(tx *core.Tx, account, roleArn, action, resource string, ctx map[string]string) bool {
 	multi := make(map[string][]string, len(ctx))
 	for k, v := range ctx {
 		multi[k] = []string{v}
 	}
-	res, _, ok := s.EvaluateRole(tx, account, roleArn, policy.Request{Action: action, Resource: resource, Context: multi})
-	return ok && res.Allowed()
+	role, err := s.roleByArn(tx, account, roleArn)
+	if err != nil {
+		return false
+	}
+	return evaluate(enforced(role, s.c.Now()), policy.Request{Action: action, Resource: resource, Context: multi}).Allowed()
 }
 
 // RolePolicies implements core.IAMView: it copies the role's identity
@@ -86,11 +90,19 @@ func (s *Service) EvaluateRole(tx *core.Tx, account, roleArn string, req policy.
 		return policy.Result{}, nil, false
 	}
 	docs = roleDocuments(role)
+	return evaluateDocs(docs, req), docs, true
+}
+
+func evaluate(role Role, req policy.Request) policy.Result {
+	return evaluateDocs(roleDocuments(role), req)
+}
+
+func evaluateDocs(docs []RoleDocument, req policy.Request) policy.Result {
 	parsed := make([]*policy.Document, len(docs))
 	for i, d := range docs {
 		parsed[i] = d.Doc
 	}
-	return policy.Evaluate(req, parsed...), docs, true
+	return policy.Evaluate(req, parsed...)
 }
 
 // AssumeCheck is the "iam.assume-check" hook STS calls before AssumeRole:

@@ -51,6 +51,11 @@ type Role struct {
 	Attached []string `json:"attached,omitempty"`
 	// Inline maps inline policy names to their documents (decoded JSON).
 	Inline map[string]string `json:"inline,omitempty"`
+	// AssumableAt, PoliciesBefore and PoliciesAt model IAM's propagation
+	// (see propagation.go); zero when nothing is propagating.
+	AssumableAt    time.Time     `json:"assumable_at,omitempty"`
+	PoliciesBefore *RolePolicies `json:"policies_before,omitempty"`
+	PoliciesAt     time.Time     `json:"policies_at,omitempty"`
 }
 
 // Tag is a key-value tag.

@@ -145,7 +145,7 @@ func (s *Service) attachRolePolicy(r *core.Request, f form) error {
 		if len(role.Attached) >= attachedPerRoleLimit {
 			return core.ErrorStatus(409, "LimitExceeded", "Cannot exceed quota for PoliciesPerRole: %d", attachedPerRoleLimit)
 		}
-		role = cloneRole(role)
+		role = s.policyChange(r.Now(), role)
 		role.Attached = append(role.Attached, arn)
 		s.roles.Put(tx, roleKey(r.Scope.Account, name), role)
 		return nil
@@ -174,7 +174,7 @@ func (s *Service) detachRolePolicy(r *core.Request, f form) error {
 		if err != nil {
 			return err
 		}
-		role = cloneRole(role)
+		role = s.policyChange(r.Now(), role)
 		for i, a := range role.Attached {
 			if a == arn {
 				role.Attached = append(role.Attached[:i], role.Attached[i+1:]...)
@@ -277,7 +277,7 @@ func (s *Service) putRolePolicy(r *core.Request, f form) error {
 		if err != nil {
 			return err
 		}
-		role = cloneRole(role)
+		role = s.policyChange(r.Now(), role)
 		if role.Inline == nil {
 			role.Inline = map[string]string{}
 		}
@@ -380,7 +380,7 @@ func (s *Service) deleteRolePolicy(r *core.Request, f form) error {
 		if _, ok := role.Inline[policyName]; !ok {
 			return noSuchRolePolicy(policyName)
 		}
-		role = cloneRole(role)
+		role = s.policyChange(r.Now(), role)
 		delete(role.Inline, policyName)
 		s.roles.Put(tx, roleKey(r.Scope.Account, name), role)
 		return nil

@@ -130,6 +130,7 @@ func (s *Service) createRole(r *core.Request, f form) error {
 		Created: r.Now().UTC().Truncate(time.Second), TrustPolicy: trust, Description: desc,
 		MaxSessionDuration: maxSession, Tags: tags,
 	}
+	s.trustChanged(r.Now(), &role)
 	err = s.c.Store.Update(func(tx *core.Tx) error {
 		key := roleKey(r.Scope.Account, name)
 		if s.roles.Has(tx, key) {
@@ -297,6 +298,7 @@ func (s *Service) updateAssumeRolePolicy(r *core.Request, f form) error {
 		}
 		role = cloneRole(role)
 		role.TrustPolicy = trust
+		s.trustChanged(r.Now(), &role)
 		s.roles.Put(tx, roleKey(r.Scope.Account, name), role)
 		return nil
 	})

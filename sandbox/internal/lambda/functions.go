@@ -318,7 +318,7 @@ func (s *Service) checkRole(tx *core.Tx, account, role string) error {
 		return nil
 	}
 	info, found := iam.RoleByARN(tx, account, role)
-	if !found || !trustsLambda(info.AssumeRolePolicy) {
+	if !found || !trustsLambda(info.AssumeRolePolicy) || s.c.Now().Before(info.AssumableAt) {
 		return invalidParam("The role defined for the function cannot be assumed by Lambda.")
 	}
 	return nil

@@ -1,6 +1,8 @@
 package s3
 
 import (
+	"time"
+
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
@@ -127,6 +129,9 @@ func (s *Service) NotificationConfig(tx *core.Tx, bucket string) (NotificationCo
 	b, ok := s.buckets.Get(tx, bucket)
 	if !ok {
 		return NotificationConfiguration{}, false
+	}
+	if b.NotificationBefore != nil && s.c.Now().Before(b.NotificationAt) {
+		return *b.NotificationBefore, true // the change is still propagating
 	}
 	if b.Notification == nil {
 		return NotificationConfiguration{}, true
@@ -398,6 +403,18 @@ func (c *call) putBucketNotification() {
 		b, err := c.ownedBucket(tx)
 		if err != nil {
 			return err
+		}
+		now := c.s.c.Now()
+		if d := c.s.c.Timing.S3Notification; d <= 0 {
+			b.NotificationBefore, b.NotificationAt = nil, time.Time{}
+		} else {
+			if !now.Before(b.NotificationAt) {
+				b.NotificationBefore = &NotificationConfiguration{}
+				if b.Notification != nil {
+					b.NotificationBefore = b.Notification
+				}
+			}
+			b.NotificationAt = now.Add(d)
 		}
 		if len(cfg.TopicConfigurations)+len(cfg.QueueConfigurations)+len(cfg.LambdaFunctionConfigurations) == 0 && !cfg.EventBridge {
 			b.Notification = nil

@@ -71,6 +71,12 @@ type Bucket struct {
 	// the sandbox refuses "Enabled", having no MFA devices).
 	MFADelete    string                     `json:"mfa_delete,omitempty"`
 	Notification *NotificationConfiguration `json:"notification,omitempty"`
+	// NotificationBefore is the configuration events still follow until
+	// NotificationAt: "after you create or change the bucket notification
+	// configuration, it typically takes five minutes for the changes to
+	// take effect" (S3 User Guide); see core.Timing.S3Notification.
+	NotificationBefore *NotificationConfiguration `json:"notification_before,omitempty"`
+	NotificationAt     time.Time                  `json:"notification_at,omitzero"`
 	// Tags is nil when the bucket has no tag set (NoSuchTagSet).
 	Tags []Tag `json:"tags,omitempty"`
 	// LastSeq is the last sequencer handed out, so that sequencers of the

@@ -23,6 +23,10 @@ type subscriptionRecord struct {
 	Authenticated bool              `json:"authenticated,omitempty"`
 	Token         string            `json:"token,omitempty"`
 	Created       time.Time         `json:"created"`
+	// DeliversFrom is when a new subscription starts receiving messages:
+	// a subscription takes a moment to propagate through SNS (see
+	// core.Timing.SNSSubscription); zero for at once.
+	DeliversFrom time.Time `json:"delivers_from,omitzero"`
 }
 
 func (sub *subscriptionRecord) arn() string { return sub.TopicArn + ":" + sub.ID }
@@ -71,6 +75,9 @@ func (s *Service) Subscriptions(tx *core.Tx, topicArn string) []Subscription {
 	now := s.c.Now()
 	var out []Subscription
 	s.subs.Scan(tx, sc.Key(name)+"/", func(_ string, sub subscriptionRecord) bool {
+		if now.Before(sub.DeliversFrom) {
+			return true // still propagating: SNS does not deliver to it yet
+		}
 		if sub.Confirmed || now.Sub(sub.Created) < s.PendingExpiry {
 			out = append(out, sub.export())
 		}
@@ -435,6 +442,9 @@ func (s *Service) subscribe(r *core.Request, f form) (any, error) {
 		sub := subscriptionRecord{
 			ID: newUUID(), TopicArn: t.arn(), Protocol: protocol, Endpoint: endpoint,
 			Owner: r.Scope.Account, Created: now,
+		}
+		if d := s.c.Timing.SNSSubscription; d > 0 {
+			sub.DeliversFrom = now.Add(d)
 		}
 		if len(attrs) > 0 {
 			sub.Attributes = maps.Clone(attrs)

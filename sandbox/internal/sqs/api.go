@@ -17,6 +17,7 @@ func (s *Service) QueueByARN(tx *core.Tx, arn string) (core.QueueInfo, bool) {
 	if !ok {
 		return core.QueueInfo{}, false
 	}
+	q = q.effective(s.c.Now())
 	return core.QueueInfo{
 		Name: q.Name, URL: s.queueURL(&q), Arn: q.arn(),
 		VisibilityTimeout: q.intAttr("VisibilityTimeout"),

@@ -26,6 +26,10 @@ type queueRecord struct {
 	Created    time.Time         `json:"created"`
 	Modified   time.Time         `json:"modified"`
 	LastPurge  time.Time         `json:"last_purge,omitzero"`
+	// AttributesBefore and AttributesAt model SetQueueAttributes'
+	// propagation (see propagation.go).
+	AttributesBefore map[string]string `json:"attributes_before,omitempty"`
+	AttributesAt     time.Time         `json:"attributes_at,omitzero"`
 }
 
 func (q *queueRecord) scope() core.Scope { return core.Scope{Account: q.Account, Region: q.Region} }

@@ -203,7 +203,7 @@ func (s *Service) getQueueAttributes(r *core.Request, in *getQueueAttributesInpu
 		if err != nil {
 			return err
 		}
-		out.Attributes = s.attributes(tx, q, in.AttributeNames)
+		out.Attributes = s.attributes(tx, q.effective(s.c.Now()), in.AttributeNames)
 		return nil
 	})
 	if err != nil {
@@ -257,6 +257,7 @@ func (s *Service) setQueueAttributes(r *core.Request, in *setQueueAttributesInpu
 		if err != nil {
 			return err
 		}
+		s.attributesChanging(s.c.Now(), &q)
 		q.Attributes = maps.Clone(q.Attributes)
 		for k, v := range attrs {
 			if v == "" && (k == "Policy" || k == "RedrivePolicy" || k == "RedriveAllowPolicy") {

@@ -1,0 +1,171 @@
+package sandbox_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	lam "github.com/aws/aws-sdk-go-v2/service/lambda"
+	lamtypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/slab-lab/slab/internal/extern"
+	"github.com/slab-lab/slab/sandbox"
+)
+
+const lambdaTrustDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+func startTimed(t *testing.T, c sandbox.Consistency, scale float64) (*sandbox.Server, aws.Config) {
+	t.Helper()
+	srv, err := sandbox.Start(sandbox.Options{Addr: "127.0.0.1:0", Consistency: c, TimingScale: scale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(srv.URL())}
+	return srv, cfg
+}
+
+func tinyZip(t *testing.T) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("index.js")
+	_, _ = w.Write([]byte("exports.handler = async () => 'ok';"))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestTimingTable(t *testing.T) {
+	if _, err := sandbox.ParseConsistency("eventual"); err == nil {
+		t.Fatal("unknown consistency accepted")
+	}
+	if _, err := sandbox.New(sandbox.Options{Consistency: "eventual"}); err == nil {
+		t.Fatal("sandbox started with an unknown consistency")
+	}
+	in := sandbox.TimingFor(sandbox.Instant, 1)
+	if in.RoleAssumable != 0 || in.IAMPolicy != 0 || in.SQSAttributes != 0 || in.SNSSubscription != 0 || in.S3Notification != 0 || in.EventsTarget != 0 {
+		t.Fatalf("instant propagates with a delay: %+v", in)
+	}
+	a := sandbox.TimingFor(sandbox.AWS, 1)
+	half := sandbox.TimingFor(sandbox.AWS, 0.5)
+	if a.RoleAssumable != 10*time.Second || half.RoleAssumable != 5*time.Second || half.TableCreating != a.TableCreating/2 {
+		t.Fatalf("aws table or scale wrong: %+v / %+v", a, half)
+	}
+}
+
+// The propagation windows through the SDK: during each the sandbox answers
+// as AWS does (its own error, or the old value), after it the change holds.
+func TestAWSTimingPropagation(t *testing.T) {
+	const scale = 0.1 // role and policy 1 s, queue attributes 500 ms
+	_, cfg := startTimed(t, sandbox.AWS, scale)
+	tm := sandbox.TimingFor(sandbox.AWS, scale)
+	ctx := context.Background()
+	im, fn, q := iam.NewFromConfig(cfg), lam.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+
+	start := time.Now()
+	role, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fresh"), AssumeRolePolicyDocument: aws.String(lambdaTrustDoc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &lam.CreateFunctionInput{FunctionName: aws.String("f"), Role: role.Role.Arn, Runtime: lamtypes.RuntimeNodejs22x,
+		Handler: aws.String("index.handler"), Code: &lamtypes.FunctionCode{ZipFile: tinyZip(t)}}
+	created := time.Now()
+	_, err = fn.CreateFunction(ctx, in)
+	var ae smithy.APIError
+	if time.Since(start) < tm.RoleAssumable {
+		if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidParameterValueException" || ae.ErrorMessage() != "The role defined for the function cannot be assumed by Lambda." {
+			t.Fatalf("create-function right after create-role: %v", err)
+		}
+	}
+	time.Sleep(time.Until(created.Add(tm.RoleAssumable)))
+	if _, err := fn.CreateFunction(ctx, in); err != nil {
+		t.Fatalf("create-function after the role propagated: %v", err)
+	}
+
+	url, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("qq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() (string, time.Time) {
+		out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url.QueueUrl,
+			AttributeNames: []sqstypes.QueueAttributeName{"VisibilityTimeout", "LastModifiedTimestamp"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Attributes["VisibilityTimeout"], time.Now()
+	}
+	set := time.Now()
+	if _, err := q.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: url.QueueUrl, Attributes: map[string]string{"VisibilityTimeout": "60"}}); err != nil {
+		t.Fatal(err)
+	}
+	setDone := time.Now()
+	if v, at := get(); at.Sub(set) < tm.SQSAttributes && v != "30" {
+		t.Fatalf("VisibilityTimeout right after SetQueueAttributes = %s, want the old 30", v)
+	}
+	time.Sleep(time.Until(setDone.Add(tm.SQSAttributes)))
+	if v, _ := get(); v != "60" {
+		t.Fatalf("VisibilityTimeout after propagation = %s, want 60", v)
+	}
+}
+
+// The guide's sequence with the unmodified AWS CLI: create the role, then
+// the function at once. Under AWS's timing Lambda answers with AWS's
+// error; after the documented delay the same command succeeds.
+func TestGuideCreateRoleThenFunctionWithCLI(t *testing.T) {
+	cli := extern.AWSCLIv2(t)
+	if testing.Short() {
+		t.Skip("slow: waits out IAM's documented propagation delay")
+	}
+	srv, _ := startTimed(t, sandbox.AWS, 1)
+	delay := sandbox.TimingFor(sandbox.AWS, 1).RoleAssumable
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "function.zip"), tinyZip(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "trust.json"), []byte(lambdaTrustDoc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(cli, append([]string{"--endpoint-url", srv.URL(), "--output", "text"}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1",
+			"AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	roleArn, err := run("iam", "create-role", "--role-name", "lambda-integration-role",
+		"--assume-role-policy-document", "file://trust.json", "--query", "Role.Arn")
+	created := time.Now()
+	if err != nil {
+		t.Fatalf("create-role: %v\n%s", err, roleArn)
+	}
+	createFn := []string{"lambda", "create-function", "--function-name", "s3-to-dynamodb-processor", "--runtime", "nodejs22.x",
+		"--role", roleArn, "--handler", "index.handler", "--zip-file", "fileb://function.zip", "--query", "FunctionName"}
+	out, err := run(createFn...)
+	if time.Since(created) >= delay {
+		t.Skipf("the machine took %s between two CLI runs, longer than the %s window", time.Since(created), delay)
+	}
+	const want = "An error occurred (InvalidParameterValueException) when calling the CreateFunction operation: The role defined for the function cannot be assumed by Lambda."
+	if err == nil || !strings.Contains(out, want) {
+		t.Fatalf("create-function right after create-role: %v\n%s\nwant %q", err, out, want)
+	}
+	time.Sleep(time.Until(created.Add(delay)))
+	if out, err := run(createFn...); err != nil || out != "s3-to-dynamodb-processor" {
+		t.Fatalf("create-function after %s: %v\n%s", delay, err, out)
+	}
+}
