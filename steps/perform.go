@@ -63,6 +63,10 @@ type PerformOptions struct {
 	// bootstraps packages at once instead of cross-compiling (see
 	// lambdas.ZipOptions.Sandbox). Perform sets it from the target.
 	SandboxPackages bool
+	// Waiting, when set, is told when perform starts waiting for AWS to
+	// propagate a change to a resource ("waiting for IAM to propagate
+	// (≈10 s)"), once per resource and reason.
+	Waiting func(resource, why string)
 }
 
 // Actions of a ResourceOutcome.
@@ -282,6 +286,7 @@ type resource struct {
 	changed  bool // a mutating call of this resource succeeded
 	whys     []string
 	details  []string
+	waited   []string // reasons already shown by waiting
 	finished bool
 }
 

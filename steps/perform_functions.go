@@ -92,7 +92,7 @@ func (p *performer) deployFunction(s functionSpec) (string, bool, error) {
 			Tags:          tags,
 		}
 		if err := r.create("does not exist", func(ctx context.Context) error {
-			out, err := p.createFunction(ctx, in)
+			out, err := p.createFunction(r, ctx, in)
 			if out != "" {
 				r.id = out
 				fnArn = out
@@ -158,16 +158,19 @@ func (p *performer) deployFunction(s functionSpec) (string, bool, error) {
 	}
 	if len(diffs) > 0 {
 		if err := r.update(strings.Join(diffs, ", "), func(ctx context.Context) error {
-			_, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
-				FunctionName: str(s.name),
-				Runtime:      ltypes.Runtime(info.LambdaRuntime),
-				Handler:      str(info.Handler),
-				Role:         str(p.roleArn()),
-				Timeout:      aws.Int32(FunctionTimeout),
-				MemorySize:   aws.Int32(FunctionMemory),
-				Environment:  &ltypes.Environment{Variables: vars},
+			// A role just created or fixed propagates first, as for a create.
+			return p.retryPropagation(r, ctx, waitingIAM, roleNotAssumable, nil, func(ctx context.Context) error {
+				_, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+					FunctionName: str(s.name),
+					Runtime:      ltypes.Runtime(info.LambdaRuntime),
+					Handler:      str(info.Handler),
+					Role:         str(p.roleArn()),
+					Timeout:      aws.Int32(FunctionTimeout),
+					MemorySize:   aws.Int32(FunctionMemory),
+					Environment:  &ltypes.Environment{Variables: vars},
+				})
+				return err
 			})
-			return err
 		}); err != nil {
 			return fnArn, true, err
 		}
@@ -219,31 +222,27 @@ func (p *performer) deployFunction(s functionSpec) (string, bool, error) {
 // createFunction creates a function, retrying while IAM propagates a new
 // role ("The role defined for the function cannot be assumed by Lambda.").
 // Waiting between attempts is a safe point.
-func (p *performer) createFunction(ctx context.Context, in *lambda.CreateFunctionInput) (string, error) {
-	delay := time.Second
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		out, err := p.c.lambda.CreateFunction(ctx, in)
-		if err == nil {
-			return aws.ToString(out.FunctionArn), nil
-		}
-		if isCode(err, "ResourceConflictException") && strings.Contains(err.Error(), "already exist") {
-			return "", nil // created by a concurrent run; the next run converges it
-		}
-		if !isCode(err, "InvalidParameterValueException") || !strings.Contains(err.Error(), propagationMessage) || time.Now().After(deadline) {
-			return "", err
-		}
+func (p *performer) createFunction(r *resource, ctx context.Context, in *lambda.CreateFunctionInput) (string, error) {
+	var arn string
+	roleExists := func() error {
 		// Propagation is worth waiting for only if the role exists.
 		if _, gerr := p.c.iam.GetRole(p.ctx, &iam.GetRoleInput{RoleName: str(p.n.Role)}); isCode(gerr, "NoSuchEntity") {
-			return "", fmt.Errorf("role %s does not exist: do step 1 (iam-role) first: %w", p.n.Role, err)
+			return fmt.Errorf("role %s does not exist: do step 1 (iam-role) first", p.n.Role)
 		}
-		if err := sleep(p.ctx, delay); err != nil {
-			return "", err
-		}
-		if delay *= 2; delay > 10*time.Second {
-			delay = 10 * time.Second
-		}
+		return nil
 	}
+	err := p.retryPropagation(r, ctx, waitingIAM, roleNotAssumable, roleExists, func(ctx context.Context) error {
+		out, err := p.c.lambda.CreateFunction(ctx, in)
+		if err == nil {
+			arn = aws.ToString(out.FunctionArn)
+			return nil
+		}
+		if isCode(err, "ResourceConflictException") && strings.Contains(err.Error(), "already exist") {
+			return nil // created by a concurrent run; the next run converges it
+		}
+		return err
+	})
+	return arn, err
 }
 
 // waitFunction waits for a new function to be Active, or an update to finish.
@@ -641,7 +640,7 @@ func (p *performer) ensureMapping(fnArn string, fnExists bool) error {
 	}
 	if found == nil {
 		if err := r.create("missing", func(ctx context.Context) error {
-			uuid, err := p.createMapping(ctx, queueArn)
+			uuid, err := p.createMapping(r, ctx, queueArn)
 			r.id = uuid
 			return err
 		}); err != nil {
@@ -709,10 +708,9 @@ func (p *performer) ensureMapping(fnArn string, fnExists bool) error {
 
 // createMapping creates the mapping, retrying while IAM propagates the
 // role's SQS permissions to Lambda.
-func (p *performer) createMapping(ctx context.Context, queueArn string) (string, error) {
-	delay := time.Second
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+func (p *performer) createMapping(r *resource, ctx context.Context, queueArn string) (string, error) {
+	var uuid string
+	err := p.retryPropagation(r, ctx, waitingIAM, roleLacksQueueAccess, nil, func(ctx context.Context) error {
 		out, err := p.c.lambda.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
 			FunctionName:          str(p.n.QueueFunction),
 			EventSourceArn:        str(queueArn),
@@ -722,18 +720,11 @@ func (p *performer) createMapping(ctx context.Context, queueArn string) (string,
 			Tags:                  p.tags(),
 		})
 		if err == nil {
-			return aws.ToString(out.UUID), nil
+			uuid = aws.ToString(out.UUID)
 		}
-		if !isCode(err, "InvalidParameterValueException") || !strings.Contains(err.Error(), "execution role does not have permissions") || time.Now().After(deadline) {
-			return "", err
-		}
-		if err := sleep(p.ctx, delay); err != nil {
-			return "", err
-		}
-		if delay *= 2; delay > 10*time.Second {
-			delay = 10 * time.Second
-		}
-	}
+		return err
+	})
+	return uuid, err
 }
 
 // waitMapping polls the mapping until it is in state want ("" for any

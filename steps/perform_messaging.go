@@ -165,6 +165,9 @@ func (p *performer) ensureQueue(name, key string, want map[string]string) (strin
 		}); err != nil {
 			return url, arn, true, attrs, err
 		}
+		if err := p.awaitQueueAttributes(r, url, fix); err != nil {
+			return url, arn, true, attrs, err
+		}
 	}
 	tl, err := c.ListQueueTags(p.ctx, &sqs.ListQueueTagsInput{QueueUrl: str(url)})
 	if err != nil {
@@ -281,6 +284,9 @@ func (p *performer) ensureQueuePolicy(queueURL, queueArn string, queueExists boo
 		err = r.update(why, set)
 	}
 	if err != nil {
+		return err
+	}
+	if err := p.awaitQueueAttributes(r, queueURL, map[string]string{"Policy": string(b)}); err != nil {
 		return err
 	}
 	r.finish()

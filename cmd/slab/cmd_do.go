@@ -133,6 +133,9 @@ func runDo(ctx context.Context, ios *IOStreams, g *globalOptions, o *doOptions) 
 		Version: version, E2ETimeout: o.E2ETimeout,
 		BuildProgress:   func(line string) { fmt.Fprintln(ios.ErrOut, line) },
 		SandboxPackages: s.env.Target.Kind == awsenv.Sandbox,
+		Waiting: func(resource, why string) {
+			fmt.Fprintf(ios.ErrOut, "  %-16s %s: %s\n", "waiting", resource, why)
+		},
 	}
 
 	if !o.DryRun {
@@ -496,6 +499,9 @@ func addPerformHooks(s *session, h *tui.Hooks) {
 				state = tui.Failed
 			}
 			progress(tui.ResourceProgress{Resource: r.Resource, Action: r.Action, State: state, Detail: r.Detail})
+		}
+		o.Waiting = func(resource, why string) {
+			progress(tui.ResourceProgress{Resource: resource, Action: "wait", State: tui.Started, Detail: why})
 		}
 		return st.Perform(ctx, s.env, s.names, o)
 	}
