@@ -43,7 +43,7 @@ type Rule struct {
 	// effect: "new or updated targets might not be immediately invoked"
 	// (EventBridge API Reference, PutTargets); see core.Timing.EventsTarget.
 	TargetsFrom map[string]time.Time `json:"targets_from,omitempty"`
-	CreatedAt          time.Time         `json:"created_at"`
+	CreatedAt   time.Time            `json:"created_at"`
 	// ScheduledFrom is when the schedule last (re)started: creation, a new
 	// schedule expression, or enabling. Rate schedules count from it.
 	ScheduledFrom time.Time `json:"scheduled_from"`
