@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	itypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/slab-lab/slab/lab"
 	"github.com/slab-lab/slab/policy"
@@ -92,6 +93,10 @@ type decision struct {
 	Action, Resource string
 	Decision         policy.Decision
 	Sources          []string
+	// Missing are the condition keys IAM's simulation needed and slab
+	// could not supply (MissingContextValues): a deny with them is a
+	// conditional allow that could not be evaluated, not a deny.
+	Missing []string
 }
 
 // evaluation is what the role may do, and how slab found out.
@@ -142,8 +147,8 @@ func (r *run) evaluateRole(ctx context.Context, roleArn string, actions, resourc
 	ev := evaluation{Via: fmt.Sprintf("slab's policy evaluator over %d policies (iam:SimulatePrincipalPolicy not allowed)", len(parsed)), Decisions: map[[2]string]decision{}}
 	for _, a := range actions {
 		for _, res := range resources {
-			out := policy.Evaluate(policy.Request{Action: a, Resource: res}, parsed...)
-			d := decision{Action: a, Resource: res, Decision: out.Decision}
+			out := policy.Evaluate(policy.Request{Action: a, Resource: res, Context: r.evaluatorContext()}, parsed...)
+			d := decision{Action: a, Resource: res, Decision: out.Decision, Missing: out.MissingContext}
 			for _, m := range out.Matched {
 				d.Sources = append(d.Sources, names[m.Doc])
 			}
@@ -168,9 +173,14 @@ func (r *run) simulateDenied() bool {
 }
 
 func (r *run) simulate(ctx context.Context, roleArn string, actions, resources []string) (evaluation, error) {
+	return r.simulateInContext(ctx, roleArn, actions, resources)
+}
+
+// simulateOnce is one SimulatePrincipalPolicy run with the given context.
+func (r *run) simulateOnce(ctx context.Context, roleArn string, actions, resources []string, entries []itypes.ContextEntry) (evaluation, error) {
 	ev := evaluation{Via: "iam:SimulatePrincipalPolicy", Decisions: map[[2]string]decision{}}
 	p := iam.NewSimulatePrincipalPolicyPaginator(r.c.IAM, &iam.SimulatePrincipalPolicyInput{
-		PolicySourceArn: aws.String(roleArn), ActionNames: actions, ResourceArns: resources,
+		PolicySourceArn: aws.String(roleArn), ActionNames: actions, ResourceArns: resources, ContextEntries: entries,
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -180,7 +190,7 @@ func (r *run) simulate(ctx context.Context, roleArn string, actions, resources [
 		for _, er := range page.EvaluationResults {
 			a := aws.ToString(er.EvalActionName)
 			if len(er.ResourceSpecificResults) == 0 {
-				d := decision{Action: a, Resource: aws.ToString(er.EvalResourceName), Decision: decisionOf(string(er.EvalDecision))}
+				d := decision{Action: a, Resource: aws.ToString(er.EvalResourceName), Decision: decisionOf(string(er.EvalDecision)), Missing: er.MissingContextValues}
 				for _, st := range er.MatchedStatements {
 					d.Sources = append(d.Sources, aws.ToString(st.SourcePolicyId))
 				}
@@ -196,7 +206,7 @@ func (r *run) simulate(ctx context.Context, roleArn string, actions, resources [
 				continue
 			}
 			for _, rr := range er.ResourceSpecificResults {
-				d := decision{Action: a, Resource: aws.ToString(rr.EvalResourceName), Decision: decisionOf(string(rr.EvalResourceDecision))}
+				d := decision{Action: a, Resource: aws.ToString(rr.EvalResourceName), Decision: decisionOf(string(rr.EvalResourceDecision)), Missing: rr.MissingContextValues}
 				for _, st := range rr.MatchedStatements {
 					d.Sources = append(d.Sources, aws.ToString(st.SourcePolicyId))
 				}
@@ -240,7 +250,7 @@ func (r *run) permissionCheck(ctx context.Context, subject string, needs []need,
 		return errorResult(err, "what "+r.names.Role+" may do")
 	}
 	evidence := []string{"evaluated with " + ev.Via}
-	var missing, denied, optional []string
+	var missing, denied, optional, conditional []string
 	for _, n := range needs {
 		var best decision
 		for i, res := range n.Resources {
@@ -256,8 +266,13 @@ func (r *run) permissionCheck(ctx context.Context, subject string, needs []need,
 		if len(best.Sources) > 0 {
 			line += " (" + strings.Join(best.Sources, ", ") + ")"
 		}
+		if len(best.Missing) > 0 {
+			line += "; MissingContextValues: " + strings.Join(best.Missing, ", ")
+		}
 		evidence = append(evidence, line)
 		switch {
+		case best.Decision == policy.ImplicitDeny && len(best.Missing) > 0:
+			conditional = append(conditional, fmt.Sprintf("%s (if %s)", n.Action, strings.Join(best.Missing, ", ")))
 		case best.Decision == policy.ExplicitDeny:
 			denied = append(denied, fmt.Sprintf("%s (denied by %s)", n.Action, strings.Join(orUnknown(best.Sources), ", ")))
 		case best.Decision != policy.Allowed && n.Optional:
@@ -291,6 +306,10 @@ func (r *run) permissionCheck(ctx context.Context, subject string, needs []need,
 	}
 	if len(optional) > 0 {
 		return warn(r.names.Role+" may not "+strings.Join(optional, ", "), fixHint, evidence...)
+	}
+	if conditional = uniq(conditional); len(conditional) > 0 {
+		return warn(r.names.Role+" may "+strings.Join(conditional, ", ")+" on "+subject+": allowed only under conditions slab could not evaluate",
+			"IAM's simulation needed context keys the lab's calls do not carry (see evidence); make sure the condition holds for the functions' own calls", evidence...)
 	}
 	if len(wide) > 0 {
 		src := strings.Join(orUnknown(uniq(wideSources)), ", ")

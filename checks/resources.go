@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -56,6 +58,8 @@ type roleInfo struct {
 	Exists bool
 	Arn    string
 	Trust  string // the trust policy document (URL-decoded by policy.Parse)
+	// Created tells a role made a moment ago (still propagating) apart.
+	Created time.Time
 }
 
 func (r *run) role(ctx context.Context) (roleInfo, error) {
@@ -69,7 +73,7 @@ func (r *run) role(ctx context.Context) (roleInfo, error) {
 		if err != nil {
 			return roleInfo{}, err
 		}
-		return roleInfo{Exists: true, Arn: aws.ToString(out.Role.Arn), Trust: aws.ToString(out.Role.AssumeRolePolicyDocument)}, nil
+		return roleInfo{Exists: true, Arn: aws.ToString(out.Role.Arn), Trust: aws.ToString(out.Role.AssumeRolePolicyDocument), Created: aws.ToTime(out.Role.CreateDate)}, nil
 	})
 }
 

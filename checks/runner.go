@@ -36,6 +36,14 @@ type Options struct {
 	Retries int
 	// RetryDelay is the first pause between retries (default 700 ms, doubling).
 	RetryDelay time.Duration
+	// ChangedAt is when the caller last changed the lab's resources (a
+	// perform); a check failing within minutes of it, or of a modification
+	// time the API reports, is re-read before it is reported (settle.go).
+	ChangedAt time.Time
+	// Settle bounds those re-reads: 0 means DefaultSettle on real AWS and
+	// none elsewhere (pass DefaultSettle for a sandbox with AWS's timing);
+	// -1 none. SettleDelay is the first pause (default 500 ms, doubling).
+	Settle, SettleDelay time.Duration
 	// ProbeTimeout is how long a probe waits for its row (default 60 s).
 	ProbeTimeout time.Duration
 	// OnResult, when set, is called with each result as its check finishes
@@ -163,6 +171,7 @@ func Run(ctx context.Context, env *awsenv.Env, n lab.Names, o Options) Report {
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				res := runOne(ctx, env, n, c)
+				res = r.settle(ctx, c, res, func(ctx context.Context) Result { return runOne(ctx, env, n, c) })
 				results[i] = res
 				if o.OnResult != nil {
 					emit.Lock()
@@ -288,6 +297,9 @@ type run struct {
 	retries    int
 	retryDelay time.Duration
 	probeWait  time.Duration
+	// changedAt, settleBound and settleDelay: see Options and settle.go.
+	changedAt                time.Time
+	settleBound, settleDelay time.Duration
 
 	mu   sync.Mutex
 	memo map[string]*entry
@@ -300,7 +312,17 @@ type entry struct {
 }
 
 func newRun(env *awsenv.Env, n lab.Names, o Options) *run {
-	r := &run{env: env, names: n, c: o.Clients, now: o.Now, retries: o.Retries, retryDelay: o.RetryDelay, probeWait: o.ProbeTimeout, memo: map[string]*entry{}}
+	r := &run{env: env, names: n, c: o.Clients, now: o.Now, retries: o.Retries, retryDelay: o.RetryDelay, probeWait: o.ProbeTimeout,
+		changedAt: o.ChangedAt, settleBound: o.Settle, settleDelay: o.SettleDelay, memo: map[string]*entry{}}
+	switch {
+	case r.settleBound < 0:
+		r.settleBound = 0
+	case r.settleBound == 0 && env.IsAWS():
+		r.settleBound = DefaultSettle
+	}
+	if r.settleDelay <= 0 {
+		r.settleDelay = 500 * time.Millisecond
+	}
 	if r.c == nil {
 		r.c = NewClients(env)
 	}
