@@ -148,6 +148,9 @@ type Server struct {
 	runtime *lambdaruntime.Runtime
 	closed  sync.Once
 	err     error
+	// consistency is the timing mode, reported by /_slab/health so that
+	// another slab knows whether to allow for propagation.
+	consistency Consistency
 }
 
 // New builds a sandbox and loads its state, without listening yet.
@@ -173,7 +176,10 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	applyTiming(c, services, core.TimingFor(o.Consistency, o.TimingScale))
-	s := &Server{core: c}
+	s := &Server{core: c, consistency: Instant}
+	if o.Consistency != "" {
+		s.consistency = o.Consistency
+	}
 	// The event engine registers the hooks S3 and SNS call and reads the
 	// other services; its goroutines start with Listen.
 	s.engine = engine.New(c, services, engine.Options{TimeScale: o.TimeScale})
@@ -428,7 +434,7 @@ func (s *Server) extra() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_slab/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "service": "slab-sandbox"})
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "ok", "service": "slab-sandbox", "consistency": string(s.consistency)})
 	})
 	mux.HandleFunc("GET /_slab/audit", func(w http.ResponseWriter, r *http.Request) {
 		since, _ := strconv.ParseUint(r.URL.Query().Get("since"), 10, 64)

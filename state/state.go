@@ -45,6 +45,10 @@ type State struct {
 	// finish screen counts the time taken from it.
 	StartedAt time.Time `json:"started_at,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// ChangedAt is when slab last changed the lab's resources (a perform
+	// that created or updated something): checks soon after it allow for
+	// AWS's propagation before calling a failure.
+	ChangedAt time.Time `json:"changed_at,omitzero"`
 }
 
 // StepRecord is the last verification of a step.

@@ -135,6 +135,9 @@ func performBucket(p *performer) error {
 	r := p.resource("S3 bucket "+bucket, "bucket", bucket)
 	_, err := c.HeadBucket(p.ctx, &s3.HeadBucketInput{Bucket: str(bucket)})
 	exists := err == nil
+	if region := redirectedRegion(err); err != nil && region != "" && region != p.env.Region {
+		return r.fail(p.wrongRegion(region))
+	}
 	switch {
 	case isCode(err, "NotFound", "NoSuchBucket"):
 		if err := r.create("does not exist", func(ctx context.Context) error {
@@ -171,7 +174,7 @@ func performBucket(p *performer) error {
 			region = "eu-west-1"
 		}
 		if region != p.env.Region {
-			return r.fail(fmt.Errorf("the bucket is in %s, the functions in %s: S3 notifications only reach a function in the bucket's region; a bucket cannot move: delete it (slab cleanup) or choose another name with --name bucket=...", region, p.env.Region))
+			return r.fail(p.wrongRegion(region))
 		}
 	}
 	// Versioning.

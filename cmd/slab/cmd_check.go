@@ -84,7 +84,8 @@ func runCheck(ctx context.Context, ios *IOStreams, g *globalOptions, o *checkOpt
 		return err
 	}
 	defer s.close()
-	rep := checks.Run(ctx, s.env, s.names, checks.Options{Steps: o.Steps, Probe: o.Probe, Concurrency: o.Concurrency})
+	changed, settle := s.checkTiming()
+	rep := checks.Run(ctx, s.env, s.names, checks.Options{Steps: o.Steps, Probe: o.Probe, Concurrency: o.Concurrency, ChangedAt: changed, Settle: settle})
 	if err := report.Write(ios.Out, o.Format, rep, report.Options{Color: ios.ColorEnabled() && o.Format == "text", Version: version, FullEvidence: o.FullEvid}); err != nil {
 		return fmt.Errorf("write the report: %w", err)
 	}
@@ -137,7 +138,8 @@ func (s *session) recordChecks(rep checks.Report) error {
 // records the statuses itself (its state is the one it saves).
 func addCheckHooks(s *session, h *tui.Hooks) {
 	h.RunChecks = func(ctx context.Context, stepID string, progress func(checks.Result)) ([]checks.Result, error) {
-		rep := checks.Run(ctx, s.env, s.names, checks.Options{Steps: []string{stepID}, OnResult: progress})
+		changed, settle := s.checkTiming()
+		rep := checks.Run(ctx, s.env, s.names, checks.Options{Steps: []string{stepID}, OnResult: progress, ChangedAt: changed, Settle: settle})
 		return rep.Results, ctx.Err()
 	}
 	h.Probe = func(ctx context.Context, progress func(checks.Result)) ([]checks.Result, error) {

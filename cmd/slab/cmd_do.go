@@ -390,6 +390,9 @@ func (s *session) recordOutcome(out steps.Outcome, dryRun bool) error {
 				s.st.Resources[r.Key] = r.ID
 			}
 		}
+		if changedSomething(out) {
+			s.st.ChangedAt = time.Now().UTC()
+		}
 	}
 	return s.stateFile.Save(s.st)
 }
@@ -503,7 +506,11 @@ func addPerformHooks(s *session, h *tui.Hooks) {
 		o.Waiting = func(resource, why string) {
 			progress(tui.ResourceProgress{Resource: resource, Action: "wait", State: tui.Started, Detail: why})
 		}
-		return st.Perform(ctx, s.env, s.names, o)
+		out, err := st.Perform(ctx, s.env, s.names, o)
+		if changedSomething(out) {
+			s.changedAt = time.Now()
+		}
+		return out, err
 	}
 }
 

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
+	"github.com/slab-lab/slab/checks"
 	"github.com/slab-lab/slab/sandbox"
+	"github.com/slab-lab/slab/steps"
 )
 
 // The sandbox's timing (see docs/timing.md) is chosen, first match wins, by
@@ -81,4 +87,62 @@ func describeTiming(c sandbox.Consistency, scale float64) string {
 		s += fmt.Sprintf(", delays scaled by %g", scale)
 	}
 	return s + ")"
+}
+
+// changedSomething reports whether a perform created, updated or did
+// anything (AWS then needs a moment before every change is observable).
+func changedSomething(out steps.Outcome) bool {
+	for _, r := range out.Resources {
+		switch r.Action {
+		case steps.ActionCreated, steps.ActionUpdated, steps.ActionDone:
+			return true
+		}
+	}
+	return false
+}
+
+// checkTiming is what the checks need to tell "not yet" from "wrong": when
+// slab last changed the lab (this process's perform, or the state file's),
+// and how long to re-read a failure right after it. Real AWS gets the
+// checks' default; a sandbox only when it applies AWS's timing.
+func (s *session) checkTiming() (time.Time, time.Duration) {
+	changed := s.changedAt
+	if s.st != nil && s.st.ChangedAt.After(changed) {
+		changed = s.st.ChangedAt
+	}
+	if s.env.IsAWS() {
+		return changed, 0
+	}
+	c := s.consistency
+	if c == "" {
+		c = remoteConsistency(s.env.Target.Endpoint)
+	}
+	if c == sandbox.AWS {
+		return changed, checks.DefaultSettle
+	}
+	return changed, -1
+}
+
+// remoteConsistency asks a sandbox served by another process for its
+// timing; "" when the endpoint is not a slab sandbox or does not say.
+func remoteConsistency(endpoint string) sandbox.Consistency {
+	if endpoint == "" {
+		return ""
+	}
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(strings.TrimRight(endpoint, "/") + "/_slab/health")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Consistency string `json:"consistency"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 4096)).Decode(&h) != nil {
+		return ""
+	}
+	c, err := sandbox.ParseConsistency(h.Consistency)
+	if err != nil || h.Consistency == "" {
+		return ""
+	}
+	return c
 }

@@ -35,6 +35,11 @@ type session struct {
 	// functions, once: the in-process sandbox asks it at its first Node.js
 	// function, `slab do --runtime nodejs` before it starts.
 	nodeSDK *nodesdk.Once
+	// consistency is the timing of an in-process sandbox ("" otherwise);
+	// changedAt the end of this process's last perform that changed
+	// something (see checkTiming).
+	consistency sandbox.Consistency
+	changedAt   time.Time
 }
 
 type sessionMode int
@@ -84,6 +89,7 @@ func openSession(ctx context.Context, ios *IOStreams, g *globalOptions, mode ses
 				return nil, err
 			}
 			s.server = srv
+			s.consistency = consistency
 			t.Endpoint = srv.URL()
 		} else {
 			t.Endpoint = "http://" + sandbox.DefaultAddr

@@ -149,6 +149,12 @@ func (c *call) headBucket() {
 		return
 	}
 	c.r.W.Header().Set("x-amz-bucket-region", b.Region)
+	if b.Region != c.r.Scope.Region && b.Account == c.r.Scope.Account {
+		// Asked through another region, S3 redirects: 301 with the
+		// bucket's region in x-amz-bucket-region and, a HEAD, no body.
+		c.empty(http.StatusMovedPermanently)
+		return
+	}
 	if want := c.h.Get("x-amz-expected-bucket-owner"); b.Account != c.r.Scope.Account || want != "" && want != b.Account {
 		c.fail(errAccessDenied())
 		return
