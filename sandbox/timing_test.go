@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lam "github.com/aws/aws-sdk-go-v2/service/lambda"
 	lamtypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
@@ -75,7 +77,7 @@ func TestAWSTimingPropagation(t *testing.T) {
 	_, cfg := startTimed(t, sandbox.AWS, scale)
 	tm := sandbox.TimingFor(sandbox.AWS, scale)
 	ctx := context.Background()
-	im, fn, q := iam.NewFromConfig(cfg), lam.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	im, fn, q, sn := iam.NewFromConfig(cfg), lam.NewFromConfig(cfg), sqs.NewFromConfig(cfg), sns.NewFromConfig(cfg)
 
 	start := time.Now()
 	role, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fresh"), AssumeRolePolicyDocument: aws.String(lambdaTrustDoc)})
@@ -120,6 +122,65 @@ func TestAWSTimingPropagation(t *testing.T) {
 	time.Sleep(time.Until(setDone.Add(tm.SQSAttributes)))
 	if v, _ := get(); v != "60" {
 		t.Fatalf("VisibilityTimeout after propagation = %s, want 60", v)
+	}
+	qa, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueArn := qa.Attributes["QueueArn"]
+
+	// A policy just attached is not enforced yet: Lambda's check of the
+	// mapping's execution role still sees the role without it.
+	if _, err := im.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("fresh"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole")}); err != nil {
+		t.Fatal(err)
+	}
+	attached := time.Now()
+	mapping := &lam.CreateEventSourceMappingInput{FunctionName: aws.String("f"), EventSourceArn: aws.String(queueArn)}
+	_, err = fn.CreateEventSourceMapping(ctx, mapping)
+	if time.Since(attached) < tm.IAMPolicy && (!errors.As(err, &ae) || !strings.Contains(ae.ErrorMessage(), "execution role does not have permissions")) {
+		t.Fatalf("create-event-source-mapping right after attaching the policy: %v", err)
+	}
+	time.Sleep(time.Until(attached.Add(tm.IAMPolicy)))
+	if _, err := fn.CreateEventSourceMapping(ctx, mapping); err != nil {
+		t.Fatalf("create-event-source-mapping after the policy propagated: %v", err)
+	}
+
+	// A new subscription receives nothing until it has propagated.
+	topic, err := sn.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("tt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url2, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("subscriber"), Attributes: map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*"}]}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	qa2, _ := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: url2.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	if _, err := sn.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(qa2.Attributes["QueueArn"]),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}}); err != nil {
+		t.Fatal(err)
+	}
+	subscribed := time.Now()
+	if _, err := sn.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String("early")}); err != nil {
+		t.Fatal(err)
+	}
+	early := time.Since(subscribed) < tm.SNSSubscription
+	time.Sleep(time.Until(subscribed.Add(tm.SNSSubscription)))
+	if _, err := sn.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String("late")}); err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !slices.Contains(bodies, "late"); {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url2.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			bodies = append(bodies, aws.ToString(m.Body))
+		}
+	}
+	if !slices.Contains(bodies, "late") || (early && slices.Contains(bodies, "early")) {
+		t.Fatalf("deliveries to a new subscription: %q (the early message published within the window: %v)", bodies, early)
 	}
 }
 

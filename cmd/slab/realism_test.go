@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slab-lab/slab/checks"
 	"github.com/slab-lab/slab/sandbox"
+	"github.com/slab-lab/slab/tui"
 )
 
 // realismScale shrinks AWS's delays for CI: the shortest (SQS attributes,
@@ -107,5 +110,39 @@ func TestRealismSuite(t *testing.T) {
 	for i := range 3 {
 		as(i)
 		slab(fmt.Sprintf("cleanup --yes (account %d)", i), 0, "cleanup", "--yes")
+	}
+}
+
+// TestTutorCheckAfterPerform: in the tutor, p then c on a sandbox with AWS's
+// timing. Perform shows what it waits for and returns only once the change
+// is observable; the check right after it passes.
+func TestTutorCheckAfterPerform(t *testing.T) {
+	t.Setenv(envConsistency, string(sandbox.AWS))
+	t.Setenv(envTimingScale, "0.2") // SQS attributes take 1 s
+	s, h := tutorSession(t)
+	if s.consistency != sandbox.AWS {
+		t.Fatalf("the tutor's sandbox runs %q", s.consistency)
+	}
+	ctx := context.Background()
+	var waits []string
+	out, err := h.Perform(ctx, "sns-sqs", tui.PerformChoice{}, func(p tui.ResourceProgress) {
+		if p.Action == "wait" {
+			waits = append(waits, p.Resource+": "+p.Detail)
+		}
+	})
+	if err != nil {
+		t.Fatalf("perform: %v %+v", err, out)
+	}
+	if len(waits) == 0 || !strings.Contains(strings.Join(waits, "\n"), "waiting for SQS to apply Policy") {
+		t.Errorf("perform showed no wait: %q", waits)
+	}
+	results, err := h.RunChecks(ctx, "sns-sqs", func(checks.Result) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if r.Status == checks.Fail || r.Status == checks.Error {
+			t.Errorf("%s right after perform: %s %s\n%s", r.CheckID, r.Status, r.Summary, strings.Join(r.Evidence, "\n"))
+		}
 	}
 }
