@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	lam "github.com/aws/aws-sdk-go-v2/service/lambda"
 	lamtypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -151,7 +153,7 @@ func TestAWSTimingPropagation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url2, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("subscriber"), Attributes: map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Resource":"*"}]}`}})
+	url2, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("subscriber"), Attributes: map[string]string{"Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["sns.amazonaws.com","s3.amazonaws.com"]},"Action":"sqs:SendMessage","Resource":"*"}]}`}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +183,42 @@ func TestAWSTimingPropagation(t *testing.T) {
 	}
 	if !slices.Contains(bodies, "late") || (early && slices.Contains(bodies, "early")) {
 		t.Fatalf("deliveries to a new subscription: %q (the early message published within the window: %v)", bodies, early)
+	}
+
+	// A new bucket notification applies after its delay: an upload at once
+	// follows the previous (empty) configuration.
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("timing-bucket")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3c.PutBucketNotificationConfiguration(ctx, &s3.PutBucketNotificationConfigurationInput{Bucket: aws.String("timing-bucket"),
+		NotificationConfiguration: &s3types.NotificationConfiguration{QueueConfigurations: []s3types.QueueConfiguration{{
+			QueueArn: aws.String(qa2.Attributes["QueueArn"]), Events: []s3types.Event{"s3:ObjectCreated:*"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	configured := time.Now()
+	put := func(key string) {
+		if _, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("timing-bucket"), Key: aws.String(key), Body: strings.NewReader("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("early.json")
+	early = time.Since(configured) < tm.S3Notification
+	time.Sleep(time.Until(configured.Add(tm.S3Notification)))
+	put("late.json")
+	bodies = nil
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !strings.Contains(strings.Join(bodies, ""), "late.json"); {
+		out, err := q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url2.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			bodies = append(bodies, aws.ToString(m.Body))
+		}
+	}
+	all := strings.Join(bodies, "\n")
+	if !strings.Contains(all, "late.json") || (early && strings.Contains(all, "early.json")) {
+		t.Fatalf("S3 events after a new notification configuration: %s (early upload within the window: %v)", all, early)
 	}
 }
 
