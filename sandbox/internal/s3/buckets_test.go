@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -63,9 +64,16 @@ func TestCreateBucketLocationConstraintRules(t *testing.T) {
 	if _, err := east.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("empty-constraint")}); err == nil {
 		t.Fatal("a bucket was created for an empty LocationConstraint")
 	}
-	head, err := east.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("good-west")})
+	head, err := west.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("good-west")})
 	if err != nil || aws.ToString(head.BucketRegion) != "eu-west-1" {
 		t.Fatalf("HeadBucket region: %v %v", head, err)
+	}
+	// Asked through another region, S3 redirects: 301, the bucket's region
+	// in x-amz-bucket-region, no body.
+	_, err = east.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("good-west")})
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusMovedPermanently || re.Response.Header.Get("x-amz-bucket-region") != "eu-west-1" {
+		t.Fatalf("HeadBucket through us-east-1 of a bucket in eu-west-1: %v", err)
 	}
 }
 
