@@ -24,7 +24,7 @@ import (
 
 func benchSandbox(b *testing.B) (*dynamodb.Client, *sqs.Client, string) {
 	b.Helper()
-	srv, err := Start(Options{Addr: "127.0.0.1:0", DataDir: b.TempDir(), SettleDelay: time.Millisecond})
+	srv, err := Start(Options{Addr: "127.0.0.1:0", DataDir: b.TempDir(), TimingScale: 0.001}) // a new table is ACTIVE at once
 	if err != nil {
 		b.Fatal(err)
 	}

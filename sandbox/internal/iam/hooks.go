@@ -59,13 +59,14 @@ func (s *Service) RoleAllows(tx *core.Tx, account, roleArn, action, resource str
 }
 
 // RolePolicies implements core.IAMView: it copies the role's identity
-// policies in tx and returns their evaluation, to run after tx ends.
+// policies in tx and returns their evaluation, to run after tx ends. It is
+// the enforcing side, so a policy change still propagating is not seen yet.
 func (s *Service) RolePolicies(tx *core.Tx, account, roleArn string) (core.RoleCheck, bool) {
 	role, err := s.roleByArn(tx, account, roleArn)
 	if err != nil {
 		return nil, false
 	}
-	snap := roleSnapshot(role)
+	snap := roleSnapshot(enforced(role, s.c.Now()))
 	return func(action, resource string, ctx map[string]string) bool {
 		multi := make(map[string][]string, len(ctx))
 		for k, v := range ctx {
