@@ -69,7 +69,11 @@ func TestRealismSuite(t *testing.T) {
 		t.Helper()
 		start := time.Now()
 		out, errOut, code := runSlab(t, append([]string{"--state-dir", dir, "--endpoint-url", srv.URL()}, args...)...)
-		t.Logf("%-28s %s", what, time.Since(start).Round(10*time.Millisecond))
+		last := strings.TrimSpace(out)
+		if i := strings.LastIndex(last, "\n"); i >= 0 {
+			last = last[i+1:]
+		}
+		t.Logf("%-28s %-8s %s", what, time.Since(start).Round(10*time.Millisecond), last)
 		if code != wantCode {
 			t.Fatalf("%s: exit %d, want %d\n%s\n%s", what, code, wantCode, out, errOut)
 		}
