@@ -85,6 +85,11 @@ func TestRealismSuite(t *testing.T) {
 	if !strings.Contains(out, "waiting for IAM to propagate") && !strings.Contains(out, "waiting for SQS to apply") {
 		t.Errorf("do --all waited for nothing: no waiting line\n%s", out)
 	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "waiting for ") {
+			t.Logf("  %s", strings.TrimSpace(l))
+		}
+	}
 	out = slab("check", 0, "check")
 	if strings.Contains(out, "FAIL") {
 		t.Errorf("check right after do --all reported a failure:\n%s", out)
