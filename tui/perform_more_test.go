@@ -74,7 +74,7 @@ func TestPerformStep1OffersTwoRoads(t *testing.T) {
 	h := start(t, o, 120, 40)
 	h.waitFor("What and why")
 	h.keys("p")
-	h.golden("least", "❯ l least privilege", "put inline policy lambda-integration-access")
+	h.golden("least", "❯ l least privilege", "put inline policy lambda-integration-access", "l least-privilege inline policy", "m the guide's managed policies")
 	h.keys("m")
 	s := h.golden("guide", "❯ m the guide's road", "attach AWS managed policy AmazonS3FullAccess")
 	if strings.Contains(s, "put inline policy") {

@@ -248,6 +248,9 @@ func (m *Model) dialogKeys() []key.Binding {
 	if m.overlay == ovPerform && m.perform != nil {
 		switch m.perform.phase {
 		case pfConfirm:
+			if HasRoads(m.perform.stepID) && len(m.perform.missing) == 0 {
+				return []key.Binding{hint("y/enter", "perform"), k.RoadLeast, k.RoadGuide, k.Deny}
+			}
 			return []key.Binding{hint("y/enter", "perform"), k.Deny}
 		case pfRunning:
 			return []key.Binding{cancelRun}
