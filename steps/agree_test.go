@@ -154,15 +154,29 @@ func (x *agreeCtx) updateFunction(in *lambda.UpdateFunctionConfigurationInput) e
 	return lambda.NewFunctionUpdatedV2Waiter(x.tg.lambda).Wait(x.ctx, &lambda.GetFunctionInput{FunctionName: in.FunctionName}, time.Minute)
 }
 
+// mapping is the queue's mapping once it has settled: Lambda refuses an
+// update while the last one is in progress (ResourceInUseException), as
+// a learner editing twice in a row would see.
 func (x *agreeCtx) mapping() (string, error) {
-	out, err := x.tg.lambda.ListEventSourceMappings(x.ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(x.n.QueueFunction)})
-	if err != nil {
-		return "", err
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, err := x.tg.lambda.ListEventSourceMappings(x.ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(x.n.QueueFunction)})
+		if err != nil {
+			return "", err
+		}
+		if len(out.EventSourceMappings) == 0 {
+			return "", nil
+		}
+		m := out.EventSourceMappings[0]
+		switch aws.ToString(m.State) {
+		case "Enabled", "Disabled":
+			return aws.ToString(m.UUID), nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("mapping %s still %s after a minute", aws.ToString(m.UUID), aws.ToString(m.State))
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	if len(out.EventSourceMappings) == 0 {
-		return "", nil
-	}
-	return aws.ToString(out.EventSourceMappings[0].UUID), nil
 }
 
 func (x *agreeCtx) subscription() (string, error) {
@@ -437,7 +451,8 @@ var changes = []change{
 		// Deletion is asynchronous (Deleting): wait until it is gone.
 		deadline := time.Now().Add(time.Minute)
 		for time.Now().Before(deadline) {
-			if id2, err := x.mapping(); err != nil || id2 == "" {
+			out, err := x.tg.lambda.ListEventSourceMappings(x.ctx, &lambda.ListEventSourceMappingsInput{FunctionName: aws.String(x.n.QueueFunction)})
+			if err != nil || len(out.EventSourceMappings) == 0 {
 				return err
 			}
 			time.Sleep(200 * time.Millisecond)
