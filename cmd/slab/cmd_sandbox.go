@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slab-lab/slab/awscli"
 	"github.com/slab-lab/slab/awsenv"
 	"github.com/slab-lab/slab/sandbox"
 	"github.com/slab-lab/slab/steps"
@@ -127,6 +128,10 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 		fmt.Fprintf(ios.Out, "  schedules run %gx faster than real time\n", o.TimeScale)
 	}
 	fmt.Fprintf(ios.Out, "\nIn another terminal:\n  %s\n  aws --endpoint-url %s sts get-caller-identity\n\nCtrl-C stops the sandbox (state is flushed).\n", steps.SandboxExport(srv.URL(), region), srv.URL())
+	// Whether the export's AWS_ENDPOINT_URL reaches the sandbox depends on
+	// the learner's CLI (2.13+); say which applies, once it has answered.
+	v, ok := awscli.Detect(cmd.Context())
+	fmt.Fprintf(ios.Out, "Note: the export line sets the test credentials and the region; %s.\n", awscli.ExportNote(v, ok))
 	<-cmd.Context().Done()
 	fmt.Fprintln(ios.ErrOut, "slab sandbox: stopping, flushing state")
 	if err := srv.Close(); err != nil {

@@ -295,6 +295,14 @@ func TestSandboxCommandServesAndFlushes(t *testing.T) {
 	if err != nil || aws.ToString(id.Account) != "000000000000" {
 		t.Fatalf("%v %v", id, err)
 	}
+	// The note on the export line: whether the learner's aws reads its
+	// AWS_ENDPOINT_URL (2.13+), once aws --version answered or was not found.
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(out.String(), "Note: the export line sets the test credentials and the region;") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s := out.String(); !strings.Contains(s, "Note: the export line sets the test credentials and the region;") || !strings.Contains(s, "AWS_ENDPOINT_URL") {
+		t.Errorf("no note on the export line:\n%s", s)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
