@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -38,6 +39,9 @@ func runRoot(cmd *cobra.Command, ios *IOStreams, g *globalOptions) error {
 		return err
 	}
 	defer s.close()
+	// npm's output would run over the tutor's screen; a failure still
+	// reaches the learner as the function's start error.
+	s.nodeSDK.O.Progress = io.Discard
 	if err := s.ensureBucket(time.Now().Unix()); err != nil {
 		return fmt.Errorf("save the bucket name: %w", err)
 	}
