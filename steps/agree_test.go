@@ -532,8 +532,14 @@ func agreeAfter(t *testing.T, tg *target, seq []change) []string {
 	var names []string
 	for _, c := range seq {
 		names = append(names, c.name)
+		// AWS may refuse a change in the state the earlier ones left (its
+		// piece already gone, a notification whose function may no longer
+		// be invoked by S3): then, as for the learner, nothing changed.
 		if err := c.apply(x); err != nil {
-			t.Fatalf("applying %q: %v", c.name, err)
+			if awserr.Code(err) == "" {
+				t.Fatalf("applying %q: %v", c.name, err)
+			}
+			t.Logf("%q refused by the target: %s", c.name, awserr.Brief(err))
 		}
 	}
 	var bad []string
