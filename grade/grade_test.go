@@ -38,9 +38,9 @@ func newClass(t testing.TB, n int, latency time.Duration) *class {
 	t.Helper()
 	dir := t.TempDir()
 	var b strings.Builder
-	b.WriteString("access_key_id,account_id\n")
+	b.WriteString("access_key_id,secret_access_key,account_id\n")
 	for i := range n {
-		fmt.Fprintf(&b, "%s,%s\n", key(i), account(i))
+		fmt.Fprintf(&b, "%s,secret,%s\n", key(i), account(i))
 	}
 	accounts := filepath.Join(dir, "accounts.csv")
 	if err := os.WriteFile(accounts, []byte(b.String()), 0o600); err != nil {
@@ -344,9 +344,15 @@ func first(a, _ []string) []string { return a }
 func TestGradeAssumesRoles(t *testing.T) {
 	c := newClass(t, 4, 0)
 	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"sts:AssumeRole"}]}`, account(0))
+	// The role's session may read only what the grader policy allows, as
+	// on AWS.
+	doc, err := json.Marshal(checks.GraderPolicy(lab.DefaultNames(), "aws"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, i := range []int{1, 2} {
 		f := c.fixture(t, i)
-		f.Role("slab-grader", trust, nil, nil)
+		f.Role("slab-grader", trust, nil, map[string]string{"slab-grader": string(doc)})
 		if i == 2 {
 			stepsOneToThree(t, f, lab.DefaultNames())
 		}

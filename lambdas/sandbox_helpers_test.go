@@ -48,7 +48,7 @@ func startSandbox(t *testing.T) *sbx {
 	t.Cleanup(func() { srv.Close() })
 	cfg := aws.Config{
 		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIDSLABLAMBDAS", "secret", ""),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(srv.URL()),
 	}
 	return &sbx{

@@ -136,6 +136,9 @@ type labSetup struct {
 	// the queue processor then gets a 1-second timeout and the queue a
 	// 1-second visibility timeout, so redrive takes seconds.
 	dlq string
+	// rolePolicies replaces the managed policies attached to the role
+	// (names under arn:aws:iam::aws:policy/).
+	rolePolicies []string
 }
 
 var ctx = context.Background()
@@ -161,7 +164,7 @@ func newLab(t testing.TB, o sandbox.Options, set labSetup) *lab {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDENGINETEST", "secret", ""),
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(srv.URL())}
 	l := &lab{
 		srv: srv, url: srv.URL(), bucket: "lambda-integration-000000000000-1", fnArn: map[string]string{},
@@ -174,7 +177,11 @@ func newLab(t testing.TB, o sandbox.Options, set labSetup) *lab {
 	// Step 1: the execution role.
 	role := must[*iam.CreateRoleOutput](t, "CreateRole")(im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(labRole),
 		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))
-	for _, p := range []string{"service-role/AWSLambdaBasicExecutionRole", "AmazonS3FullAccess", "AmazonDynamoDBFullAccess", "AmazonSNSFullAccess", "AmazonSQSFullAccess"} {
+	policies := []string{"service-role/AWSLambdaBasicExecutionRole", "AmazonS3FullAccess", "AmazonDynamoDBFullAccess", "AmazonSNSFullAccess", "AmazonSQSFullAccess"}
+	if set.rolePolicies != nil {
+		policies = set.rolePolicies
+	}
+	for _, p := range policies {
 		must[*iam.AttachRolePolicyOutput](t, "AttachRolePolicy")(im.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(labRole), PolicyArn: aws.String("arn:aws:iam::aws:policy/" + p)}))
 	}
 	roleArn := aws.ToString(role.Role.Arn)
@@ -351,9 +358,20 @@ func lifecycle(text string) (start, end, report int) {
 	return
 }
 
+// admin calls a /_slab/ endpoint with the sandbox's admin token.
+func (l *lab) admin(t testing.TB, method, path string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequest(method, l.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+l.srv.AdminToken())
+	return http.DefaultClient.Do(req)
+}
+
 func (l *lab) trigger(t testing.TB, name string) sandbox.FireResult {
 	t.Helper()
-	resp, err := http.Post(l.url+"/_slab/events/rules/"+name+"/trigger", "application/json", nil)
+	resp, err := l.admin(t, "POST", "/_slab/events/rules/"+name+"/trigger")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,6 +486,22 @@ func TestLabChainRunsInSandbox(t *testing.T) {
 // Breakage: no queue policy. The subscription is confirmed, the publish
 // succeeds, and nothing reaches the queue; SNS counts a failed
 // notification.
+// Breakage: the execution role has no DynamoDB permissions. On AWS the
+// function runs as its role: its PutItem fails with AccessDeniedException,
+// which the function's log shows, and no row appears.
+func TestLabBreakRoleWithoutDynamoDBAccess(t *testing.T) {
+	l := newLab(t, sandbox.Options{}, labSetup{rolePolicies: []string{"service-role/AWSLambdaBasicExecutionRole", "AmazonS3FullAccess", "AmazonSNSFullAccess", "AmazonSQSFullAccess"}})
+	put := l.upload(t, "denied.json", `{"id":"denied"}`)
+	want := "User: arn:aws:sts::000000000000:assumed-role/" + labRole + "/" + fnS3 + " is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table/" + labTable + " because no identity-based policy allows the dynamodb:PutItem action"
+	waitFor(t, 15*time.Second, "AccessDeniedException in the function's log", func() bool {
+		text := l.logText(t, fnS3)
+		return strings.Contains(text, "AccessDeniedException") && strings.Contains(text, want)
+	})
+	if row := l.item(t, lambdas.S3ItemID(l.bucket, "denied.json", aws.ToString(put.VersionId), "")); row != nil {
+		t.Fatalf("a row without DynamoDB permissions: %v", row)
+	}
+}
+
 func TestLabBreakMissingQueuePolicy(t *testing.T) {
 	l := newLab(t, sandbox.Options{}, labSetup{noQueuePolicy: true})
 	res := l.trigger(t, labRule)
@@ -483,7 +517,7 @@ func TestLabBreakMissingQueuePolicy(t *testing.T) {
 	if s := l.summaries(t); len(s) != 0 {
 		t.Fatalf("summary rows without a queue policy: %v", s)
 	}
-	resp, err := http.Get(l.url + "/_slab/metrics")
+	resp, err := l.admin(t, "GET", "/_slab/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

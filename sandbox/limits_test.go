@@ -98,7 +98,10 @@ func TestStalledBodyIsCutOff(t *testing.T) {
 	t.Cleanup(func() { core.BodyReadTimeout = old })
 	srv := startPlain(t)
 	addr := strings.TrimPrefix(srv.URL(), "http://")
-	head := fmt.Sprintf("POST / HTTP/1.1\r\nHost: %s\r\nAuthorization: "+sig+"\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n", addr, "dynamodb")
+	// A well-formed, current signature: the body is read before the
+	// signature over its hash can be checked.
+	now := time.Now().UTC()
+	head := fmt.Sprintf("POST / HTTP/1.1\r\nHost: %s\r\nAuthorization: "+strings.Replace(sig, "20260101", now.Format("20060102"), 1)+"\r\nX-Amz-Date: "+now.Format("20060102T150405Z")+"\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n", addr, "dynamodb")
 	status, body, err := rawRequest(t, addr, head, "{")
 	if err != nil || !strings.HasPrefix(status, "400") || !strings.Contains(body, "IncompleteBody") {
 		t.Errorf("stalled body: %s %s %v", status, body, err)
@@ -153,7 +156,7 @@ func TestSlowConnectionsAreNotHeld(t *testing.T) {
 	t.Logf("%d refused at once, %d closed after the header timeout", refused, closed)
 	// The cap is per open connection: once they are gone, the client is
 	// served again.
-	status, _, err := rawRequest(t, addr, "GET /_slab/health HTTP/1.1\r\nHost: x\r\n\r\n", "")
+	status, _, err := rawRequest(t, addr, "GET /_slab/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "")
 	if err != nil || !strings.HasPrefix(status, "200") {
 		t.Errorf("after the slow connections closed: %s %v", status, err)
 	}

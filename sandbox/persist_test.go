@@ -54,7 +54,7 @@ func startChild(t *testing.T, dir string) (*exec.Cmd, string) {
 }
 
 func cfgFor(url, key string) aws.Config {
-	return aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider(key, "x", "")}
+	return aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: credentials.NewStaticCredentialsProvider(key, "test", "")}
 }
 
 func TestAcknowledgedWritesSurviveSIGKILL(t *testing.T) {

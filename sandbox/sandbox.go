@@ -13,6 +13,7 @@ package sandbox
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slab-lab/slab/internal/atomicfile"
 	"github.com/slab-lab/slab/sandbox/internal/core"
 	"github.com/slab-lab/slab/sandbox/internal/dynamodb"
 	"github.com/slab-lab/slab/sandbox/internal/engine"
@@ -48,7 +50,9 @@ type Options struct {
 	Addr string
 	// DataDir persists state across restarts; "" keeps it in memory.
 	DataDir string
-	// AccountsFile maps access keys to accounts (CSV access_key_id,account_id).
+	// AccountsFile lists the accepted access keys with their secrets and
+	// accounts (CSV access_key_id,secret_access_key,account_id[,user]).
+	// Without one the sandbox takes only test/test, in DefaultAccount.
 	AccountsFile string
 	// Latency and Jitter are added to every call.
 	Latency, Jitter time.Duration
@@ -87,6 +91,10 @@ type Options struct {
 	// (tests shrink AWS's seconds; 0 means 1).
 	Consistency Consistency
 	TimingScale float64
+	// AllowHosts are host names, besides loopback addresses and
+	// localhost, that requests may name in Host and Origin: the name a
+	// shared sandbox is reached by. Any other is refused (DNS rebinding).
+	AllowHosts []string
 }
 
 // Consistency names a timing mode; see core.Consistency.
@@ -151,7 +159,27 @@ type Server struct {
 	// consistency is the timing mode, reported by /_slab/health so that
 	// another slab knows whether to allow for propagation.
 	consistency Consistency
+	// token guards /_slab/*; written to AdminTokenFile in the data dir.
+	token string
 }
+
+// AdminTokenFile is the file in the data directory holding the token that
+// /_slab/* requires (mode 0600: only the sandbox's user reads it).
+const AdminTokenFile = "admin-token"
+
+// ReadAdminToken reads the admin token of the sandbox that uses dataDir,
+// for slab's own commands.
+func ReadAdminToken(dataDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, AdminTokenFile))
+	if err != nil {
+		return "", fmt.Errorf("sandbox admin token: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// AdminToken is the token /_slab/* requires, sent as
+// "Authorization: Bearer <token>".
+func (s *Server) AdminToken() string { return s.token }
 
 // New builds a sandbox and loads its state, without listening yet.
 func New(o Options) (*Server, error) {
@@ -176,7 +204,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	applyTiming(c, services, core.TimingFor(o.Consistency, o.TimingScale))
-	s := &Server{core: c, consistency: Instant}
+	s := &Server{core: c, consistency: Instant, token: core.RandomHex(32)}
 	if o.Consistency != "" {
 		s.consistency = o.Consistency
 	}
@@ -193,10 +221,15 @@ func New(o Options) (*Server, error) {
 			lock.release()
 			return nil, err
 		}
+		if err := atomicfile.Write(filepath.Join(o.DataDir, AdminTokenFile), []byte(s.token+"\n"), 0o600); err != nil {
+			_ = c.Store.Close()
+			lock.release()
+			return nil, fmt.Errorf("sandbox admin token: %w", err)
+		}
 	}
 	s.runtime = startRuntime(c, services, o)
 	s.handler = core.NewHandler(c, core.HandlerOptions{
-		Services: services, Accounts: accounts, Latency: o.Latency, Jitter: o.Jitter, Extra: s.extra(),
+		Services: services, Accounts: accounts, Latency: o.Latency, Jitter: o.Jitter, Extra: s.extra(), Hosts: o.AllowHosts,
 	})
 	return s, nil
 }
@@ -247,6 +280,8 @@ func startRuntime(c *core.Core, services []core.Service, o Options) *lambdarunti
 	return lambdaruntime.New(c, fns, lg, lambdaruntime.Options{
 		SelfExe: o.SelfExe, NodePath: o.NodePath, NodeModules: o.NodeModules, NodeModulesFunc: o.NodeModulesFunc,
 		MaxConcurrency: o.MaxConcurrency, AsyncRetryDelay: o.AsyncRetryDelay,
+		// A sandbox shared by students runs each one's code: confined.
+		Restrict: o.AccountsFile != "",
 	})
 }
 
@@ -446,7 +481,22 @@ func (s *Server) extra() http.Handler {
 		_ = json.NewEncoder(w).Encode(map[string]any{"mark": s.core.Audit.Mark(), "entries": entries})
 	})
 	s.engine.Mount(mux)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Health says only that a sandbox is there (slab finds a running
+		// one with it); everything else needs the admin token.
+		if r.URL.Path != "/_slab/health" && !s.adminAuthorized(r) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "/_slab/* needs the sandbox's admin token: curl -H \"Authorization: Bearer $(cat <data dir>/" + AdminTokenFile + ")\" ..."})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) adminAuthorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.token)) == 1
 }
 
 // dirLock keeps two sandboxes from journaling into one data directory. The

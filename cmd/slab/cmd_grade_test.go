@@ -18,9 +18,9 @@ import (
 func gradeSandbox(t *testing.T, dir string, n int) *sandbox.Server {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("access_key_id,account_id\n")
+	b.WriteString("access_key_id,secret_access_key,account_id\n")
 	for i := range n {
-		fmt.Fprintf(&b, "AKIAGRADE%d,2000000000%02d\n", i, i)
+		fmt.Fprintf(&b, "AKIAGRADE%d,s,2000000000%02d\n", i, i)
 	}
 	accounts := filepath.Join(dir, "accounts.csv")
 	if err := os.WriteFile(accounts, []byte(b.String()), 0o600); err != nil {

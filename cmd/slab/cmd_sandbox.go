@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/slab-lab/slab/internal/nodesdk"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,10 +20,12 @@ type sandboxOptions struct {
 	Addr     string
 	DataDir  string
 	Accounts string
-	Latency  time.Duration
-	Jitter   time.Duration
-	Memory   bool
-	Repair   bool
+	// AllowHosts are extra host names the sandbox answers to.
+	AllowHosts []string
+	Latency    time.Duration
+	Jitter     time.Duration
+	Memory     bool
+	Repair     bool
 	// TimeScale compresses EventBridge schedule time.
 	TimeScale float64
 	// Consistency and TimingScale choose the propagation delays.
@@ -37,7 +40,17 @@ func newSandboxCmd(ios *IOStreams, g *globalOptions) *cobra.Command {
 		Short: "Serve the embedded AWS sandbox in the foreground, for the AWS CLI and SDKs",
 		Long: `Serve the embedded AWS sandbox (IAM, STS, S3, DynamoDB, Lambda, SNS, SQS, EventBridge,
 CloudWatch Logs) on 127.0.0.1 until Ctrl-C. Point the AWS CLI at it with the printed
-export line, or with --endpoint-url on each command.`,
+export line, or with --endpoint-url on each command.
+
+Every request must be SigV4-signed with the sandbox's credentials: test / test
+(account 000000000000), or with --accounts the keys of that file. Requests from web
+pages (a non-loopback Origin, Sec-Fetch-Site: cross-site) and Host names other than
+loopback ones and --allow-host are refused. The sandbox-only endpoints under /_slab/
+need the admin token it writes to <data dir>/admin-token (mode 0600).
+
+A shared sandbox (--accounts, one per class) runs every student's Lambda code on
+its host: run it inside a container or VM of its own, never on a machine that
+holds anything else.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSandbox(cmd, ios, g, o)
@@ -48,7 +61,8 @@ export line, or with --endpoint-url on each command.`,
 	f.StringVar(&o.DataDir, "data-dir", "", "persist state here (default: the user data dir, or <state-dir>/sandbox)")
 	f.BoolVar(&o.Memory, "memory", false, "keep state in memory only (lost on exit)")
 	f.BoolVar(&o.Repair, "repair", false, "repair a damaged data directory (keeping a copy of the original), say what was dropped, and exit")
-	f.StringVar(&o.Accounts, "accounts", "", "CSV access_key_id,account_id mapping keys to accounts (unlisted keys are refused)")
+	f.StringVar(&o.Accounts, "accounts", "", "CSV access_key_id,secret_access_key,account_id[,user]: the only keys accepted (default: test/test)")
+	f.StringSliceVar(&o.AllowHosts, "allow-host", nil, "also answer to this host name (a shared sandbox's DNS name); repeatable")
 	f.DurationVar(&o.Latency, "latency", 0, "add this delay to every call (imitate real AWS round trips)")
 	f.DurationVar(&o.Jitter, "jitter", 0, "add a random delay up to this much to every call")
 	f.Float64Var(&o.TimeScale, "time-scale", 1, "run EventBridge schedules this many times faster (60: rate(5 minutes) fires every 5 s)")
@@ -99,7 +113,7 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 	// The first Node.js function finds (or installs, saying so here) the
 	// AWS SDK v3 that Lambda's Node.js runtime includes.
 	nodeSDK := &nodesdk.Once{O: nodesdk.FromEnv(ios.ErrOut)}
-	srv, err := sandbox.Start(sandbox.Options{Addr: o.Addr, DataDir: dataDir, AccountsFile: o.Accounts, Latency: o.Latency, Jitter: o.Jitter, Region: region, TimeScale: o.TimeScale, SelfExe: selfExe(),
+	srv, err := sandbox.Start(sandbox.Options{Addr: o.Addr, DataDir: dataDir, AccountsFile: o.Accounts, AllowHosts: o.AllowHosts, Latency: o.Latency, Jitter: o.Jitter, Region: region, TimeScale: o.TimeScale, SelfExe: selfExe(),
 		NodeModulesFunc: func() (string, error) { return nodeSDK.Get(context.Background()) }, Consistency: consistency, TimingScale: scale})
 	if err != nil {
 		var ce *sandbox.CorruptStateError
@@ -127,7 +141,16 @@ func runSandbox(cmd *cobra.Command, ios *IOStreams, g *globalOptions, o *sandbox
 	if o.TimeScale != 1 {
 		fmt.Fprintf(ios.Out, "  schedules run %gx faster than real time\n", o.TimeScale)
 	}
-	fmt.Fprintf(ios.Out, "\nIn another terminal:\n  %s\n  aws --endpoint-url %s sts get-caller-identity\n\nCtrl-C stops the sandbox (state is flushed).\n", steps.SandboxExport(srv.URL(), region), srv.URL())
+	fmt.Fprintf(ios.Out, "\nIn another terminal:\n  %s\n  aws --endpoint-url %s sts get-caller-identity\n", steps.SandboxExport(srv.URL(), region), srv.URL())
+	token := "$(cat " + shellQuote(filepath.Join(dataDir, sandbox.AdminTokenFile)) + ")"
+	if dataDir == "" {
+		token = srv.AdminToken()
+	}
+	fmt.Fprintf(ios.Out, "\nSandbox-only endpoints (/_slab/audit, /_slab/deliveries, /_slab/events/rules/NAME/trigger) need the admin token:\n  curl -H \"Authorization: Bearer %s\" %s/_slab/audit\n", token, srv.URL())
+	if o.Accounts != "" {
+		fmt.Fprintf(ios.Out, "\nThis shared sandbox runs students' function code on this host: keep it in a container or VM of its own.\n")
+	}
+	fmt.Fprintf(ios.Out, "\nCtrl-C stops the sandbox (state is flushed).\n")
 	// Whether the export's AWS_ENDPOINT_URL reaches the sandbox depends on
 	// the learner's CLI (2.13+); say which applies, once it has answered.
 	v, ok := awscli.Detect(cmd.Context())

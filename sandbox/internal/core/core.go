@@ -115,6 +115,8 @@ type Request struct {
 	Stream    io.Reader
 	Scope     Scope
 	AccessKey string
+	// Principal is who signed the request (verified).
+	Principal Principal
 	Service   string // credential-scope service name: iam, sts, s3, dynamodb, sqs, sns, lambda, events, logs
 	// Operation is set by the service once it knows it (for the audit log),
 	// e.g. "PutItem", "CreateBucket".
@@ -184,6 +186,15 @@ type Service interface {
 	// Serve handles one request and writes the response through the
 	// protocol writers of this package.
 	Serve(r *Request)
+}
+
+// SelfSigned is a service that also serves links it signed itself, outside
+// SigV4: Lambda's code download links, which on AWS are S3 URLs presigned
+// with Lambda's own credentials. The router sends a request whose path
+// starts with SelfSignedPrefix to the service unauthenticated; the service
+// checks the link's own signature.
+type SelfSigned interface {
+	SelfSignedPrefix() string
 }
 
 // IsReadOnly classifies an operation for the audit log by its name, the

@@ -3,6 +3,8 @@ package core
 import (
 	"context"
 	"time"
+
+	"github.com/slab-lab/slab/policy"
 )
 
 // Cross-service capabilities. A service that offers one registers it with
@@ -42,6 +44,14 @@ type IAMView interface {
 // RoleCheck evaluates identity policies read in a transaction: true when
 // action on resource is allowed and not denied. ctx holds condition keys.
 type RoleCheck func(action, resource string, ctx map[string]string) bool
+
+// RoleDecider is implemented by the IAM service beside IAMView, under the
+// same hook: a role's identity policies (attached and inline), read in a
+// transaction and evaluated after it, so that no evaluation holds the
+// store. found is false for no such role.
+type RoleDecider interface {
+	RoleDocuments(tx *Tx, account, roleArn string) (docs func() []*policy.Document, found bool)
+}
 
 // HookSQS is the name of the SQSView hook.
 const HookSQS = "sqs"

@@ -1,66 +1,16 @@
 package core
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"regexp"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/slab-lab/slab/sandbox/internal/sigv4"
 )
-
-// Accounts maps access key ids to account ids. A nil map accepts every key:
-// a 12-digit key is its own account id (as LocalStack does), any other key
-// maps to DefaultAccount.
-type Accounts map[string]string
-
-var twelveDigits = regexp.MustCompile(`^[0-9]{12}$`)
-
-// Lookup resolves an access key; ok is false for a key a non-nil map lacks.
-func (a Accounts) Lookup(accessKey string) (string, bool) {
-	if a == nil {
-		if twelveDigits.MatchString(accessKey) {
-			return accessKey, true
-		}
-		return DefaultAccount, true
-	}
-	acct, ok := a[accessKey]
-	return acct, ok
-}
-
-// LoadAccounts reads a CSV with the header access_key_id,account_id.
-func LoadAccounts(path string) (Accounts, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rd := csv.NewReader(f)
-	rd.TrimLeadingSpace = true
-	rows, err := rd.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(rows) == 0 || len(rows[0]) < 2 || strings.TrimSpace(rows[0][0]) != "access_key_id" || strings.TrimSpace(rows[0][1]) != "account_id" {
-		return nil, fmt.Errorf("%s: the first line must be the header access_key_id,account_id", path)
-	}
-	out := Accounts{}
-	for i, row := range rows[1:] {
-		if len(row) < 2 {
-			return nil, fmt.Errorf("%s:%d: want access_key_id,account_id", path, i+2)
-		}
-		key, acct := strings.TrimSpace(row[0]), strings.TrimSpace(row[1])
-		if key == "" || !twelveDigits.MatchString(acct) {
-			return nil, fmt.Errorf("%s:%d: need an access key id and a 12-digit account id, got %q,%q", path, i+2, key, acct)
-		}
-		out[key] = acct
-	}
-	return out, nil
-}
 
 // HandlerOptions configure the router.
 type HandlerOptions struct {
@@ -71,97 +21,194 @@ type HandlerOptions struct {
 	Latency, Jitter time.Duration
 	// Extra serves the sandbox-only paths under /_slab/.
 	Extra http.Handler
+	// Hosts are the host names, besides loopback addresses and localhost,
+	// that requests may name in Host and Origin (a shared sandbox's name).
+	Hosts []string
 }
 
-// NewHandler returns the http.Handler that routes AWS requests to services.
-// Body limits (LimitBodies) come first, before anything reads a body.
+// NewHandler returns the http.Handler that routes AWS requests to services,
+// after verifying their SigV4 signature against the credentials of
+// o.Accounts (DefaultAccounts, test/test, when nil) and of the temporary
+// sessions (HookSessions). Body limits (LimitBodies) come first, before
+// anything reads a body.
 func NewHandler(c *Core, o HandlerOptions) http.Handler {
-	byName := map[string]Service{}
-	for _, s := range o.Services {
-		byName[s.Name()] = s
+	h := &handler{core: c, o: o, accounts: o.Accounts, byName: map[string]Service{}}
+	if h.accounts == nil {
+		h.accounts = DefaultAccounts()
 	}
-	return LimitBodies(c, http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
-		if strings.HasPrefix(hr.URL.Path, "/_slab/") {
-			if o.Extra != nil {
-				o.Extra.ServeHTTP(w, hr)
-				return
-			}
-			http.NotFound(w, hr)
+	h.expect = h.accounts.Expect()
+	for _, s := range o.Services {
+		h.byName[s.Name()] = s
+		if ss, ok := s.(SelfSigned); ok {
+			h.selfSigned = append(h.selfSigned, selfSigned{ss.SelfSignedPrefix(), s})
+		}
+	}
+	return LimitBodies(c, h)
+}
+
+// credentialScope names the service of a request for its body limit: the
+// service of its credential scope, else the one its shape suggests. The
+// signature is verified later, once the body is bounded.
+func credentialScope(hr *http.Request) (ak, region, service string) {
+	if a, _ := sigv4.Parse(hr); a != nil {
+		ak, region, service = a.AccessKey, a.Region, a.Service
+	}
+	if service == "" {
+		service = guessService(hr)
+	}
+	return ak, region, service
+}
+
+type selfSigned struct {
+	prefix string
+	svc    Service
+}
+
+type handler struct {
+	core       *Core
+	o          HandlerOptions
+	accounts   Accounts
+	expect     string
+	byName     map[string]Service
+	selfSigned []selfSigned
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
+	c, o := h.core, h.o
+	if strings.HasPrefix(hr.URL.Path, "/_slab/") {
+		if why := BrowserRefusal(hr, o.Hosts); why != "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"error":` + strconv.Quote("The sandbox refused this request: "+why) + "}\n"))
 			return
 		}
-		if o.Latency > 0 || o.Jitter > 0 {
-			d := o.Latency
-			if o.Jitter > 0 {
-				d += time.Duration(rand.Int64N(int64(o.Jitter)))
-			}
-			time.Sleep(d)
+		if o.Extra != nil {
+			o.Extra.ServeHTTP(w, hr)
+			return
 		}
-		r := &Request{W: w, HTTP: hr, RequestID: NewRequestID(), Core: c}
-		ak, region, service := credentialScope(hr)
-		r.Service = service
-		r.AccessKey = ak
-		if region == "" {
-			region = c.DefaultRegion
+		http.NotFound(w, hr)
+		return
+	}
+	if o.Latency > 0 || o.Jitter > 0 {
+		d := o.Latency
+		if o.Jitter > 0 {
+			d += time.Duration(rand.Int64N(int64(o.Jitter)))
 		}
-		svc, known := byName[service]
-		proto := guessProtocol(hr, service)
-		if ak == "" {
-			writeError(r, proto, ErrorStatus(403, "MissingAuthenticationToken", "Request is missing Authentication Token"))
+		time.Sleep(d)
+	}
+	r := &Request{W: w, HTTP: hr, RequestID: NewRequestID(), Core: c}
+	for _, ss := range h.selfSigned {
+		if strings.HasPrefix(hr.URL.Path, ss.prefix) && (hr.Method == http.MethodGet || hr.Method == http.MethodHead) {
+			r.Service, r.Scope = ss.svc.Name(), Scope{Region: c.DefaultRegion}
+			h.serve(r, ss.svc, "restjson")
+			return
+		}
+	}
+	a, perr := sigv4.Parse(hr)
+	service, region := "", ""
+	if a != nil {
+		r.AccessKey, service, region = a.AccessKey, a.Service, a.Region
+	}
+	if service == "" {
+		service = guessService(hr)
+	}
+	r.Service = service
+	if region == "" {
+		region = c.DefaultRegion
+	}
+	proto := guessProtocol(hr, service)
+	presigned := a != nil && a.Presigned
+	if why := BrowserRefusal(hr, o.Hosts); why != "" {
+		h.refuse(r, proto, ErrorStatus(403, accessDeniedCode(service, proto), "The sandbox refused this request: %s.", why))
+		return
+	}
+	if perr != nil {
+		h.refuse(r, proto, authError(service, proto, presigned, &authFailure{kind: perr.Kind, message: perr.Msg}, h.expect))
+		return
+	}
+	if why := contentTypeRefusal(hr, proto); why != "" {
+		code := "UnsupportedMediaType"
+		if proto != "query" {
+			code = "UnsupportedMediaTypeException"
+		}
+		h.refuse(r, proto, ErrorStatus(415, code, "%s.", why))
+		return
+	}
+	svc, known := h.byName[service]
+	// LimitBodies has bounded the body in size and in time; a body the
+	// service streams (S3 objects and parts) is left unread and verified
+	// as the service reads it, any other is read whole, up to the
+	// service's document limit, and verified before the service runs.
+	var body []byte
+	var stream io.Reader
+	if st, ok := svc.(Streamer); ok && st.StreamsBody(hr) {
+		stream = hr.Body
+		if stream == nil {
+			stream = http.NoBody
+		}
+	} else {
+		var berr *Error
+		if body, berr = readBody(w, hr, service); berr != nil {
+			writeError(r, proto, berr)
 			c.record(r)
 			return
 		}
-		acct, ok := o.Accounts.Lookup(ak)
-		if f, isFn := c.Hook("sts.session-account").(func(string) (string, bool)); isFn {
-			if sacct, found := f(ak); found {
-				acct, ok = sacct, true
-			}
+	}
+	cred, verified, fail := h.authenticate(r, a, body, stream)
+	if fail != nil {
+		if stream != nil {
+			w.Header().Set("Connection", "close")
 		}
-		if !ok {
-			if proto == "restxml" {
-				writeError(r, proto, ErrorStatus(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."))
-			} else {
-				writeError(r, proto, ErrorStatus(403, "InvalidClientTokenId", "The security token included in the request is invalid."))
-			}
-			c.record(r)
-			return
-		}
-		r.Scope = Scope{Account: acct, Region: region}
-		if !known {
-			writeError(r, proto, ErrorStatus(400, "UnknownService", "The sandbox does not emulate the service %q", service))
-			c.record(r)
-			return
-		}
-		// LimitBodies has bounded the body in size and in time; a body the
-		// service streams is left unread, any other is read whole, up to
-		// the service's document limit.
-		if st, ok := svc.(Streamer); ok && st.StreamsBody(hr) {
-			r.Stream = hr.Body
+		if fail.code == "" || fail.code == failUnknownKey {
+			r.Scope = Scope{Region: region}
 		} else {
-			body, err := io.ReadAll(http.MaxBytesReader(w, hr.Body, documentLimit(service)))
-			if err != nil {
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
-					writeError(r, proto, tooLarge(service, mbe.Limit))
-				} else {
-					writeError(r, proto, ErrorStatus(400, "IncompleteBody", "could not read the request body: %v", err))
-				}
-				c.record(r)
-				return
-			}
-			r.Body = body
+			r.Scope = Scope{Account: cred.Principal.Account, Region: region}
 		}
-		func() {
-			defer func() {
-				if p := recover(); p != nil {
-					if r.Status == 0 {
-						writeError(r, proto, &Error{Code: "InternalFailure", Status: 500, Receiver: true, Message: fmt.Sprintf("sandbox internal error: %v", p)})
-					}
-				}
-			}()
-			svc.Serve(r)
-		}()
+		writeError(r, proto, authError(service, proto, presigned, fail, h.expect))
 		c.record(r)
-	}))
+		return
+	}
+	r.Principal = cred.Principal
+	r.Scope = Scope{Account: cred.Principal.Account, Region: region}
+	if !known {
+		writeError(r, proto, ErrorStatus(400, "UnknownService", "The sandbox does not emulate the service %q", service))
+		c.record(r)
+		return
+	}
+	r.Body, r.Stream = body, verified
+	if err := h.authorize(r, proto); err != nil {
+		writeError(r, proto, err)
+		c.record(r)
+		return
+	}
+	h.serve(r, svc, proto)
+}
+
+// refuse answers a request before its body is read. The connection is
+// closed after the answer: net/http would otherwise wait to drain a body the
+// client may never finish sending.
+func (h *handler) refuse(r *Request, proto string, e *Error) {
+	if r.HTTP.ContentLength != 0 {
+		r.W.Header().Set("Connection", "close")
+	}
+	writeError(r, proto, e)
+	h.core.record(r)
+}
+
+// serve runs the service, turning a panic into InternalFailure, and
+// records the call.
+func (h *handler) serve(r *Request, svc Service, proto string) {
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if r.Status == 0 {
+					writeError(r, proto, &Error{Code: "InternalFailure", Status: 500, Receiver: true, Message: fmt.Sprintf("sandbox internal error: %v", p)})
+				}
+			}
+		}()
+		svc.Serve(r)
+	}()
+	h.core.record(r)
 }
 
 func (c *Core) record(r *Request) {
@@ -173,30 +220,6 @@ func (c *Core) record(r *Request) {
 		Time: c.Now(), Account: r.Scope.Account, Region: r.Scope.Region, Service: r.Service,
 		Operation: op, Mutating: !IsReadOnly(op) && op != "Unknown", Status: r.Status,
 	})
-}
-
-// credentialScope reads Credential=AKID/date/region/service/aws4_request from
-// the Authorization header or a presigned URL.
-func credentialScope(hr *http.Request) (ak, region, service string) {
-	cred := ""
-	if auth := hr.Header.Get("Authorization"); auth != "" {
-		if i := strings.Index(auth, "Credential="); i >= 0 {
-			cred = auth[i+len("Credential="):]
-			if j := strings.IndexAny(cred, ", "); j >= 0 {
-				cred = cred[:j]
-			}
-		}
-	} else if q := hr.URL.Query().Get("X-Amz-Credential"); q != "" {
-		cred = q
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) >= 5 {
-		return parts[0], parts[2], parts[3]
-	}
-	if len(parts) >= 1 {
-		ak = parts[0]
-	}
-	return ak, "", guessService(hr)
 }
 
 // guessService names the service of an unsigned request, for its error's shape.
@@ -240,6 +263,14 @@ func guessProtocol(hr *http.Request, service string) string {
 		return "query"
 	}
 	return "restxml"
+}
+
+// accessDeniedCode is the code of each protocol's AccessDenied.
+func accessDeniedCode(service, proto string) string {
+	if proto == "json" && service != "sqs" || proto == "restjson" {
+		return "AccessDeniedException"
+	}
+	return "AccessDenied"
 }
 
 func writeError(r *Request, proto string, e *Error) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
+	"github.com/slab-lab/slab/sandbox/internal/sbtest"
 )
 
 func TestNumberCanonicalForm(t *testing.T) {
@@ -344,7 +345,7 @@ func TestWireProtocol(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
 		req.Header.Set("X-Amz-Target", target)
 		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDRAW/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0")
+		sbtest.Sign(t, req, []byte(body), "dynamodb", core.DefaultAccessKey, core.DefaultSecretKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

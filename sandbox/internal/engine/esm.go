@@ -148,7 +148,8 @@ func (e *Engine) mappingProblem(m lambda.Mapping) string {
 			problem = "Function not found: " + m.FunctionArn
 			return nil
 		}
-		if _, ok := e.sq.QueueByARN(tx, m.EventSourceArn); !ok {
+		q, ok := e.sq.QueueByARN(tx, m.EventSourceArn)
+		if !ok {
 			problem = "The specified queue does not exist: " + m.EventSourceArn
 			return nil
 		}
@@ -156,6 +157,15 @@ func (e *Engine) mappingProblem(m lambda.Mapping) string {
 			roleCheck, haveRole = iam.RolePolicies(tx, f.Scope.Account, f.Role)
 			if !haveRole {
 				roleCheck = func(string, string, map[string]string) bool { return false }
+			}
+		}
+		// A queue of another account (its policy changed, or a mapping
+		// made before the rule) is drained only while its policy allows
+		// the role: AWS's cross-account rule, both sides.
+		for _, action := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"} {
+			if !core.CrossAccountAllows(q.Policy, f.Scope.Account, f.Role, action, m.EventSourceArn) {
+				problem = fmt.Sprintf("The function execution role does not have permissions to call %s on SQS", strings.TrimPrefix(action, "sqs:"))
+				return nil
 			}
 		}
 		return nil

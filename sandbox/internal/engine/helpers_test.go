@@ -345,7 +345,7 @@ func (e *env) rawS3(t testing.TB, method, path string, body []byte) (int, string
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDTEST/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00")
+	sbtest.Sign(t, req, body, "s3", "AKIDTEST", sbtest.Secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

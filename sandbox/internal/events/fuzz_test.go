@@ -11,6 +11,7 @@ import (
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
 	"github.com/slab-lab/slab/sandbox/internal/events"
+	"github.com/slab-lab/slab/sandbox/internal/sbtest"
 )
 
 // FuzzRequest feeds arbitrary JSON 1.1 bodies to every operation: the
@@ -41,7 +42,7 @@ func FuzzRequest(f *testing.F) {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", "AWSEvents."+op)
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20261127/us-east-1/events/aws4_request, SignedHeaders=host, Signature=0")
+		sbtest.Sign(t, req, body, "events", core.DefaultAccessKey, core.DefaultSecretKey)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code >= 500 {

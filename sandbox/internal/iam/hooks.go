@@ -81,6 +81,24 @@ func (s *Service) RolePolicies(tx *core.Tx, account, roleArn string) (core.RoleC
 	}, true
 }
 
+// RoleDocuments implements core.RoleDecider: it copies the role's identity
+// policies in tx and returns them, parsed after tx ends by the function.
+func (s *Service) RoleDocuments(tx *core.Tx, account, roleArn string) (func() []*policy.Document, bool) {
+	role, err := s.roleByArn(tx, account, roleArn)
+	if err != nil {
+		return nil, false
+	}
+	snap := roleSnapshot(role)
+	return func() []*policy.Document {
+		docs := roleDocuments(snap)
+		out := make([]*policy.Document, len(docs))
+		for i, d := range docs {
+			out[i] = d.Doc
+		}
+		return out
+	}, true
+}
+
 // EvaluateRole evaluates a request against a role's identity policies and
 // returns the documents it used, so a caller can name the statement that
 // allowed or denied (res.Matched[i].Doc indexes docs). ok is false when
@@ -107,14 +125,19 @@ func evaluateDocs(docs []RoleDocument, req policy.Request) policy.Result {
 }
 
 // AssumeCheck is the "iam.assume-check" hook STS calls before AssumeRole:
-// the role must exist in its account and its trust policy must let the
-// caller's account (arn:aws:iam::<caller>:root, its account id, or "*")
-// perform sts:AssumeRole. The refusal is worded as AWS words it. It reads
-// the trust policy in tx and returns the check, which parses and
-// evaluates it after tx ends.
-func (s *Service) AssumeCheck(tx *core.Tx, callerAccount, roleArn string) func() error {
+// the role must exist in its account and its trust policy, evaluated with
+// its conditions against ctx (sts:ExternalId, aws:SourceAccount,
+// aws:SourceArn, aws:PrincipalAccount, ...), must let the caller perform
+// sts:AssumeRole. The refusal is worded as AWS words it. It reads the
+// trust policy in tx and returns the check, which parses and evaluates it
+// after tx ends.
+func (s *Service) AssumeCheck(tx *core.Tx, caller core.Principal, roleArn string, ctx map[string][]string) func() error {
+	callerArn := caller.ARN
+	if callerArn == "" {
+		callerArn = "arn:aws:iam::" + caller.Account + ":root"
+	}
 	denied := core.ErrorStatus(403, "AccessDenied",
-		"User: arn:aws:iam::%s:root is not authorized to perform: sts:AssumeRole on resource: %s", callerAccount, roleArn)
+		"User: %s is not authorized to perform: sts:AssumeRole on resource: %s", callerArn, roleArn)
 	refuse := func() error { return denied }
 	acct, _, ok := parseRoleArn(roleArn)
 	if !ok {
@@ -130,9 +153,11 @@ func (s *Service) AssumeCheck(tx *core.Tx, callerAccount, roleArn string) func()
 		if err != nil {
 			return denied
 		}
-		res := policy.EvaluateResource(policy.Request{
-			Principal: policy.AccountPrincipal(callerAccount), Action: "sts:AssumeRole", Resource: roleArn,
-		}, trust)
+		p := policy.Principal{Type: "AWS", ID: callerArn}
+		if caller.Type == "service" {
+			p = policy.ServicePrincipal(caller.Name)
+		}
+		res := policy.EvaluateResource(policy.Request{Principal: p, Action: "sts:AssumeRole", Resource: roleArn, Context: ctx}, trust)
 		if !res.Allowed() {
 			return denied
 		}

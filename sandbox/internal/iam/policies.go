@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/slab-lab/slab/policy"
 	"github.com/slab-lab/slab/sandbox/internal/core"
@@ -627,11 +629,37 @@ func roleDocuments(role Role) []RoleDocument {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		d, err := policy.Parse(role.Inline[n])
+		d, err := parseCached(role.Inline[n])
 		if err != nil {
 			continue // stored documents were validated on the way in
 		}
 		out = append(out, RoleDocument{ID: n, Type: "role", Doc: d})
 	}
 	return out
+}
+
+// parsed caches inline documents by their text: a role session's every
+// call evaluates its role's policies, and a parsed Document is only read.
+// Past maxParsed the cache starts over.
+var (
+	parsed      sync.Map // document text -> *policy.Document
+	parsedCount atomic.Int64
+)
+
+const maxParsed = 4096
+
+func parseCached(doc string) (*policy.Document, error) {
+	if d, ok := parsed.Load(doc); ok {
+		return d.(*policy.Document), nil
+	}
+	d, err := policy.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	if parsedCount.Add(1) > maxParsed {
+		parsed.Clear()
+		parsedCount.Store(1)
+	}
+	parsed.Store(doc, d)
+	return d, nil
 }

@@ -233,7 +233,7 @@ func TestSimulateErrors(t *testing.T) {
 // With IAM and STS in one sandbox, AssumeRole is refused unless the role
 // exists and trusts the caller's account, as on AWS.
 func TestAssumeRoleNeedsRoleAndTrust(t *testing.T) {
-	env := sbtest.StartWith(t, core.HandlerOptions{Accounts: core.Accounts{"AKIDGRADER": "999999999999", "AKIDSTUDENT": "222222222222"}},
+	env := sbtest.StartWith(t, core.HandlerOptions{Accounts: sbtest.Keys(map[string]string{"AKIDGRADER": "999999999999", "AKIDSTUDENT": "222222222222"})},
 		func(c *core.Core) []core.Service { return []core.Service{iamsvc.New(c), stssvc.New(c)} })
 	student := iam.NewFromConfig(env.For("AKIDSTUDENT", "us-east-1"))
 	grader := sts.NewFromConfig(env.For("AKIDGRADER", "us-east-1"))

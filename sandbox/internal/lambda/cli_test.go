@@ -28,7 +28,7 @@ func TestAWSCLI(t *testing.T) {
 	aws := func(args ...string) (string, error) {
 		cmd := exec.Command(cli, append([]string{"--endpoint-url", fx.env.URL, "--output", "text"}, args...)...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDSANDBOXTEST", "AWS_SECRET_ACCESS_KEY=x", "AWS_DEFAULT_REGION=us-east-1",
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDSANDBOXTEST", "AWS_SECRET_ACCESS_KEY=secret", "AWS_DEFAULT_REGION=us-east-1",
 			"AWS_PAGER=", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 		out, err := cmd.CombinedOutput()
 		return strings.TrimSpace(string(out)), err

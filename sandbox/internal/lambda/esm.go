@@ -253,6 +253,14 @@ func (s *Service) checkSource(tx *core.Tx, sourceArn string, f Function, d *role
 			}
 		}
 	}
+	// Another account's queue: its policy must allow the role as well.
+	if haveSQS {
+		for _, action := range sqsRequirements {
+			if !core.CrossAccountAllows(q.Policy, f.Account, f.Role, action, sourceArn) {
+				return invalidParam("The provided execution role does not have permissions to call %s on SQS", strings.TrimPrefix(action, "sqs:"))
+			}
+		}
+	}
 	if haveSQS && q.VisibilityTimeout < f.Timeout {
 		return invalidParam("Queue visibility timeout: %d seconds is less than Function timeout: %d seconds", q.VisibilityTimeout, f.Timeout)
 	}

@@ -937,9 +937,9 @@ func (s *Service) editTags(r *core.Request, arn string, fn func(map[string]strin
 // --- Code.Location ---
 
 // codeURL is a short-lived, signed sandbox URL serving the function's zip,
-// standing in for the presigned S3 URL Lambda returns. It carries the
-// caller's credential scope in X-Amz-Credential, so the router sends the
-// download to this service like any presigned request.
+// standing in for the presigned S3 URL Lambda returns. The router sends
+// its path to this service without SigV4 (core.SelfSigned): the link's own
+// signature is its authority, as a presigned URL's is.
 func (s *Service) codeURL(r *core.Request, f Function) string {
 	base := s.c.Endpoint
 	if base == "" {
@@ -949,7 +949,6 @@ func (s *Service) codeURL(r *core.Request, f Function) string {
 	ref := f.Account + "." + f.Region + "." + f.Name
 	sha := base64.RawURLEncoding.EncodeToString(mustDecodeB64(f.CodeSha256))
 	q := url.Values{}
-	q.Set("X-Amz-Credential", fmt.Sprintf("%s/%s/%s/lambda/aws4_request", r.AccessKey, s.c.Now().UTC().Format("20060102"), f.Region))
 	q.Set("X-Amz-Expires", strconv.FormatInt(expires, 10))
 	q.Set("X-Amz-Sha", sha)
 	q.Set("X-Amz-Signature", s.sign(ref, sha, expires))
@@ -960,6 +959,9 @@ func mustDecodeB64(s string) []byte {
 	b, _ := base64.StdEncoding.DecodeString(s)
 	return b
 }
+
+// SelfSignedPrefix implements core.SelfSigned: the code download links.
+func (s *Service) SelfSignedPrefix() string { return "/" + codePath + "/" }
 
 func (s *Service) sign(ref, sha string, expires int64) string {
 	m := hmac.New(sha256.New, s.codeKey)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
 	"github.com/slab-lab/slab/sandbox/internal/lambda"
+	"github.com/slab-lab/slab/sandbox/internal/sbtest"
 )
 
 // FuzzRequest sends arbitrary methods, paths and bodies through the router:
@@ -56,7 +57,7 @@ func FuzzRequest(f *testing.F) {
 		req := httptest.NewRequest(methods[int(method)%len(methods)], "/", bytes.NewReader(body))
 		req.URL = u
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20261127/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0")
+		sbtest.Sign(t, req, body, "lambda", core.DefaultAccessKey, core.DefaultSecretKey)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		code := rec.Header().Get("X-Amzn-Errortype")

@@ -390,6 +390,16 @@ func (s *Service) Append(sc core.Scope, group, stream string, events []Event) er
 	return s.c.Store.Update(func(tx *core.Tx) error { return s.AppendTx(tx, sc, group, stream, events) })
 }
 
+// GroupExists says whether the log group exists.
+func (s *Service) GroupExists(sc core.Scope, group string) bool {
+	var ok bool
+	_ = s.c.Store.View(func(tx *core.Tx) error {
+		_, ok = s.groups.Get(tx, groupKey(sc, group))
+		return nil
+	})
+	return ok
+}
+
 // AppendTx is Append inside the caller's writable transaction.
 func (s *Service) AppendTx(tx *core.Tx, sc core.Scope, group, stream string, events []Event) error {
 	if err := validateGroupName("logGroupName", group); err != nil {

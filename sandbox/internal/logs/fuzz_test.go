@@ -10,6 +10,7 @@ import (
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
 	"github.com/slab-lab/slab/sandbox/internal/logs"
+	"github.com/slab-lab/slab/sandbox/internal/sbtest"
 )
 
 // FuzzRequest feeds arbitrary JSON 1.1 bodies to every operation: the
@@ -40,7 +41,7 @@ func FuzzRequest(f *testing.F) {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", "Logs_20140328."+op)
-		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20261127/us-east-1/logs/aws4_request, SignedHeaders=host, Signature=0")
+		sbtest.Sign(t, req, body, "logs", core.DefaultAccessKey, core.DefaultSecretKey)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code >= 500 {

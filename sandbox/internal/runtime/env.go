@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/slab-lab/slab/policy"
 	"github.com/slab-lab/slab/sandbox/internal/core"
 	"github.com/slab-lab/slab/sandbox/internal/logs"
 )
@@ -53,6 +55,8 @@ type env struct {
 	killed  sync.Once
 
 	lastUsed time.Time // guarded by Runtime.mu
+
+	tmp string // a restricted child's own temporary directory
 
 	logMu   sync.Mutex
 	cur     *invocation // collects the lines printed while it runs
@@ -128,14 +132,34 @@ func (r *Runtime) startEnv(p *pool, code *codeDir) (*env, error) {
 	cmd.Env = r.environ(cfg, p.f.creds, ln.Addr().String(), e.stream, code.dir, l)
 	cmd.Stdout, cmd.Stderr = e.out.w, e.out.w
 	isolate(cmd)
+	postLimits := false
+	if r.o.Restrict {
+		var err error
+		if postLimits, err = r.restrict(cmd, e, code.dir, cfg.MemorySize); err != nil {
+			_ = e.srv.Close()
+			e.out.close()
+			return nil, err
+		}
+	}
 	e.cmd = cmd
 	e.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		_ = e.srv.Close()
 		e.out.close()
+		e.removeTmp()
 		return nil, invalidEntrypoint("%v", err)
 	}
 	e.pid = cmd.Process.Pid
+	if postLimits {
+		if err := restrictLimits(e.pid, cfg.MemorySize); err != nil {
+			killTree(cmd)
+			_ = cmd.Wait()
+			_ = e.srv.Close()
+			e.out.close()
+			e.removeTmp()
+			return nil, &core.Error{Code: "ServiceException", Status: 500, Receiver: true, Message: "could not restrict the function's process: " + err.Error()}
+		}
+	}
 	go func() {
 		e.exitErr = cmd.Wait()
 		close(e.exited)
@@ -171,7 +195,42 @@ func (e *env) kill() {
 		_ = e.srv.Close()
 		e.out.close()
 		e.flush()
+		e.removeTmp()
 	})
+}
+
+// restrict prepares a restricted child: its own temporary directory (as
+// TMPDIR, TMP, TEMP and HOME) and, when the sandbox is root, nobody's uid.
+func (r *Runtime) restrict(cmd *exec.Cmd, e *env, code string, memoryMB int) (postLimits bool, err error) {
+	base, err := r.baseDir()
+	if err != nil {
+		return false, err
+	}
+	tmp, err := os.MkdirTemp(base, "tmp-")
+	if err != nil {
+		return false, err
+	}
+	e.tmp = tmp
+	if postLimits, err = restrictCmd(cmd, base, code, tmp, memoryMB); err != nil {
+		e.removeTmp()
+		return false, &core.Error{Code: "ServiceException", Status: 500, Receiver: true, Message: "could not restrict the function's process: " + err.Error()}
+	}
+	env := cmd.Env[:0:0]
+	for _, kv := range cmd.Env {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case "TMPDIR", "TMP", "TEMP", "HOME":
+			continue
+		}
+		env = append(env, kv)
+	}
+	cmd.Env = append(env, "TMPDIR="+tmp, "TMP="+tmp, "TEMP="+tmp, "HOME="+tmp)
+	return postLimits, nil
+}
+
+func (e *env) removeTmp() {
+	if e.tmp != "" {
+		_ = os.RemoveAll(e.tmp)
+	}
 }
 
 // --- logs ---
@@ -203,9 +262,33 @@ func (e *env) flush() {
 		e.timer = nil
 	}
 	e.logMu.Unlock()
-	if len(events) > 0 && e.r.logs != nil {
+	if len(events) > 0 && e.r.logs != nil && e.r.logsAllowed(e.scope, e.p.cfg.Role, e.group, e.stream) {
 		_ = e.r.logs.Append(e.scope, e.group, e.stream, events)
 	}
+}
+
+// logsAllowed: as on AWS, a function's output reaches CloudWatch Logs only
+// when its execution role may create the stream and put events in it, and
+// create the group when there is none. Lambda itself writes nothing else:
+// a role without these permissions leaves no log at all.
+func (r *Runtime) logsAllowed(sc core.Scope, roleArn, group, stream string) bool {
+	iam, ok := r.c.Hook(core.HookIAM).(core.RoleDecider)
+	if !ok {
+		return true
+	}
+	docs := core.RolePolicies(r.c, iam, sc.Account, roleArn)
+	groupArn := sc.ARN("logs", "log-group:"+group)
+	streamArn := sc.ARN("logs", "log-group:"+group+":log-stream:"+stream)
+	may := func(action string, resources ...string) bool {
+		for _, res := range resources {
+			if policy.Evaluate(policy.Request{Action: action, Resource: res}, docs...).Allowed() {
+				return true
+			}
+		}
+		return false
+	}
+	return may("logs:CreateLogStream", streamArn, groupArn+":*") && may("logs:PutLogEvents", streamArn, groupArn+":*") &&
+		(r.logs.GroupExists(sc, group) || may("logs:CreateLogGroup", groupArn, groupArn+":*"))
 }
 
 // --- Runtime API ---

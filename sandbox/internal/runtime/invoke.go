@@ -243,9 +243,9 @@ func (r *Runtime) failedStart(cfg lambda.FunctionConfig, id string, se *startErr
 		"END RequestId: " + id,
 		reportLine(id, time.Since(begun), cfg.MemorySize, 0, 0, o),
 	}
-	if r.logs != nil {
-		now := r.c.Now()
-		stream := now.UTC().Format("2006/01/02") + "/[$LATEST]" + core.RandomHex(16)
+	now := r.c.Now()
+	stream := now.UTC().Format("2006/01/02") + "/[$LATEST]" + core.RandomHex(16)
+	if r.logs != nil && r.logsAllowed(cfg.Scope, cfg.Role, logGroup(cfg), stream) {
 		events := make([]logs.Event, len(lines))
 		for i, l := range lines {
 			events[i] = logs.Event{Time: now, Message: l}

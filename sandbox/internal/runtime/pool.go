@@ -30,6 +30,7 @@ type function struct {
 	cur   *pool
 	old   map[*pool]bool
 	creds credentials
+	role  string // execution role ARN the credentials are a session of
 }
 
 // credentials are what a function's environments sign their calls with.
@@ -96,7 +97,8 @@ func (r *Runtime) functionLocked(cfg lambda.FunctionConfig) *function {
 				SessionToken:    base64.StdEncoding.EncodeToString([]byte(core.RandomHex(48))),
 			}}
 		r.funcs[key] = f
-		r.keys[f.creds.AccessKeyID] = cfg.Scope.Account
+		f.role = cfg.Role
+		r.keys.Store(f.creds.AccessKeyID, f)
 	}
 	return f
 }

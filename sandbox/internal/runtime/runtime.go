@@ -72,6 +72,12 @@ type Options struct {
 	InitTimeout time.Duration
 	// TempDir holds the unzipped code (default os.TempDir()).
 	TempDir string
+	// Restrict runs each function in a restricted child, for a sandbox
+	// shared by students (--accounts): as an unprivileged uid when the
+	// sandbox is root, with its own temporary directory as TMPDIR and
+	// HOME, and rlimits on CPU time, memory, processes, open files and
+	// file size. The environment is scrubbed in any case.
+	Restrict bool
 }
 
 // Defaults of Options.
@@ -95,11 +101,11 @@ type Runtime struct {
 	base    string // temporary directory, made on first use
 	funcs   map[string]*function
 	codes   map[string]*codeDir
-	keys    map[string]string // access key id -> account, for the router
+	keys    sync.Map // access key id -> *function, for the router (read on every call a function makes)
 	closed  bool
 	stop    chan struct{}
 	wg      sync.WaitGroup // invocations in flight, async retries, the reaper
-	prevKey func(string) (string, bool)
+	prevKey core.SessionLookup
 
 	nodeMu   sync.Mutex
 	nodeExe  string
@@ -134,11 +140,11 @@ func New(c *core.Core, fns *lambda.Service, logSvc *logs.Service, o Options) *Ru
 	}
 	r := &Runtime{
 		c: c, fns: fns, logs: logSvc, o: o,
-		funcs: map[string]*function{}, codes: map[string]*codeDir{}, keys: map[string]string{},
+		funcs: map[string]*function{}, codes: map[string]*codeDir{},
 		stop: make(chan struct{}),
 	}
-	r.prevKey, _ = c.Hook("sts.session-account").(func(string) (string, bool))
-	c.SetHook("sts.session-account", r.sessionAccount)
+	r.prevKey, _ = c.Hook(core.HookSessions).(core.SessionLookup)
+	c.SetHook(core.HookSessions, core.SessionLookup(r.session))
 	c.SetHook(lambda.InvokeHook, lambda.InvokeFunc(r.HandleInvoke))
 	c.SetHook(core.HookInvoker, core.Invoker(r))
 	r.wg.Add(1)
@@ -146,19 +152,38 @@ func New(c *core.Core, fns *lambda.Service, logSvc *logs.Service, o Options) *Ru
 	return r
 }
 
-// sessionAccount maps the access keys given to functions to their account,
-// then defers to STS's temporary credentials.
-func (r *Runtime) sessionAccount(accessKey string) (string, bool) {
-	r.mu.Lock()
-	acct, ok := r.keys[accessKey]
-	r.mu.Unlock()
-	if ok {
-		return acct, true
+// session resolves the access keys given to functions (a session of the
+// function's execution role named after the function), then defers to
+// STS's temporary credentials.
+func (r *Runtime) session(accessKey string) (core.Credential, bool) {
+	if v, ok := r.keys.Load(accessKey); ok {
+		f := v.(*function)
+		return core.Credential{Secret: f.creds.SecretAccessKey, SessionToken: f.creds.SessionToken, Principal: r.rolePrincipal(f)}, true
 	}
 	if r.prevKey != nil {
 		return r.prevKey(accessKey)
 	}
-	return "", false
+	return core.Credential{}, false
+}
+
+// rolePrincipal is the assumed-role session a function's code runs as.
+func (r *Runtime) rolePrincipal(f *function) core.Principal {
+	acct := f.scope.Account
+	role := f.role[strings.LastIndex(f.role, "/")+1:]
+	id := "AROA" + strings.ToUpper(f.creds.AccessKeyID[4:])
+	if iam, ok := r.c.Hook(core.HookIAM).(core.IAMView); ok {
+		_ = r.c.Store.View(func(tx *core.Tx) error {
+			if info, found := iam.RoleByARN(tx, acct, f.role); found && info.RoleID != "" {
+				id = info.RoleID
+			}
+			return nil
+		})
+	}
+	return core.Principal{
+		Account: acct, Type: "assumed-role", Name: role, Session: f.name, ID: id + ":" + f.name,
+		ARN:     "arn:aws:sts::" + acct + ":assumed-role/" + role + "/" + f.name,
+		RoleARN: f.role,
+	}
 }
 
 // errClosed is returned once Close has begun.

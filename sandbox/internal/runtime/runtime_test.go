@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	cwl "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	cwltypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 	lam "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -205,6 +206,13 @@ func startWith(t testing.TB, o lrt.Options, accounts core.Accounts) *sandbox {
 		RoleName: aws.String("fn-role"), AssumeRolePolicyDocument: aws.String(trustDoc),
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// As on AWS, a function's output reaches CloudWatch Logs only when its
+	// role may write there.
+	if _, err := iamsdk.NewFromConfig(env.Config).AttachRolePolicy(ctx, &iamsdk.AttachRolePolicyInput{
+		RoleName: aws.String("fn-role"), PolicyArn: aws.String("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
+	}); err != nil {
 		t.Fatal(err)
 	}
 	s.role = *out.Role.Arn
@@ -415,7 +423,7 @@ func TestInvokeGoBootstrap(t *testing.T) {
 // TestFunctionCredentialsMapToItsAccount: the credentials a function gets
 // sign as its account even when an accounts file lists only the users' keys.
 func TestFunctionCredentialsMapToItsAccount(t *testing.T) {
-	s := startWith(t, fastOptions(), core.Accounts{"AKIDSANDBOXTEST": "000000000000", "AKIDOTHER": "111122223333"})
+	s := startWith(t, fastOptions(), sbtest.Keys(map[string]string{"AKIDSANDBOXTEST": "000000000000", "AKIDOTHER": "111122223333"}))
 	other := lam.NewFromConfig(s.env.For("AKIDOTHER", "eu-west-1"))
 	otherIAM := iamsdk.NewFromConfig(s.env.For("AKIDOTHER", "eu-west-1"))
 	role, err := otherIAM.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(trustDoc)})
@@ -1157,5 +1165,95 @@ func TestIdleEnvironmentsStop(t *testing.T) {
 	waitFor(t, 5*time.Second, "the idle environment to stop", func() bool { return processGone(pid) })
 	if again := decode[echoOut](t, s.invoke(t, "idle", `{}`).Payload); again.Pid == pid || again.Count != 1 {
 		t.Errorf("after the idle stop: pid %d count %d", again.Pid, again.Count)
+	}
+}
+
+// TestRoleWithoutLogsPermissionsLeavesNoLogEvents: on AWS a function whose
+// execution role may not write to CloudWatch Logs leaves no log at all;
+// with logs:CreateLogStream and logs:PutLogEvents on an existing group it
+// does.
+func TestRoleWithoutLogsPermissionsLeavesNoLogEvents(t *testing.T) {
+	s := start(t, fastOptions())
+	im := iamsdk.NewFromConfig(s.env.Config)
+	mute, err := im.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("mute-role"), AssumeRolePolicyDocument: aws.String(trustDoc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.role = aws.ToString(mute.Role.Arn)
+	s.create(t, fnSpec{name: "mute", handler: "fail", zip: goZip(t)})
+	if out := s.invoke(t, "mute", `{}`); out.FunctionError == nil {
+		t.Fatalf("the handler was to fail: %s", out.Payload)
+	}
+	time.Sleep(700 * time.Millisecond) // past the runtime's log flush
+	_, err = s.logs.DescribeLogStreams(ctx, &cwl.DescribeLogStreamsInput{LogGroupName: aws.String("/aws/lambda/mute")})
+	var nf *cwltypes.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Fatalf("a role without logs permissions left a log group: %v", err)
+	}
+
+	// The group exists and the role may write streams in it, not create it.
+	if _, err := s.logs.CreateLogGroup(ctx, &cwl.CreateLogGroupInput{LogGroupName: aws.String("/aws/lambda/mute")}); err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/mute:*"}]}`
+	if _, err := im.PutRolePolicy(ctx, &iamsdk.PutRolePolicyInput{RoleName: aws.String("mute-role"), PolicyName: aws.String("logs"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	s.invoke(t, "mute", `{}`)
+	var lines []logEvent
+	for deadline := time.Now().Add(5 * time.Second); len(lines) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		lines = s.logLines(t, "/aws/lambda/mute")
+	}
+	if len(lines) == 0 {
+		t.Fatal("with logs:CreateLogStream and logs:PutLogEvents the function's log is still empty")
+	}
+}
+
+// TestRestrictedChild: with Restrict (a sandbox with --accounts) a function
+// has its own temporary directory as TMPDIR and HOME, rlimits on CPU time,
+// memory, open files and file size, and, when the sandbox is root, runs as
+// nobody and cannot read the sandbox's files.
+func TestRestrictedChild(t *testing.T) {
+	if goruntime.GOOS != "linux" {
+		t.Skip("restricted function processes need Linux")
+	}
+	o := fastOptions()
+	o.Restrict = true
+	s := start(t, o)
+	secret := filepath.Join(t.TempDir(), "accounts.csv")
+	if err := os.WriteFile(secret, []byte("access_key_id,secret_access_key,account_id\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.create(t, fnSpec{name: "confined", handler: "confined", zip: goZip(t)})
+	out := s.invoke(t, "confined", `{"read":"`+secret+`"}`)
+	if out.FunctionError != nil {
+		t.Fatalf("function error: %s", out.Payload)
+	}
+	got := decode[struct {
+		UID      int    `json:"uid"`
+		TmpDir   string `json:"tmpdir"`
+		Home     string `json:"home"`
+		Limits   string `json:"limits"`
+		Readable bool   `json:"readable"`
+	}](t, out.Payload)
+	if got.TmpDir == "" || got.TmpDir == os.TempDir() || got.Home != got.TmpDir || !strings.Contains(filepath.Base(got.TmpDir), "tmp-") {
+		t.Errorf("TMPDIR %q, HOME %q: want a directory of the function's own", got.TmpDir, got.Home)
+	}
+	for _, l := range []*regexp.Regexp{
+		regexp.MustCompile(`Max cpu time\s+900\s+900`),
+		regexp.MustCompile(`Max open files\s+1024\s+1024`),
+		regexp.MustCompile(`Max data size\s+805306368\s+805306368`), // 2 x 256 MB + 256 MB
+	} {
+		if !l.MatchString(got.Limits) {
+			t.Errorf("limits lack %s:\n%s", l, got.Limits)
+		}
+	}
+	if os.Geteuid() == 0 {
+		if got.UID != 65534 || got.Readable {
+			t.Errorf("as root: the function runs as uid %d and can read the accounts file: %v", got.UID, got.Readable)
+		}
+	}
+	if _, err := os.Stat(got.TmpDir); err != nil {
+		t.Errorf("the function's temporary directory is gone while it is warm: %v", err)
 	}
 }

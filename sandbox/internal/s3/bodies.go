@@ -290,7 +290,7 @@ func (cr *chunkedReader) line() ([]byte, error) {
 		if len(line) > 0 && err == io.EOF {
 			return line, nil // a last trailer line without its CRLF
 		}
-		return nil, errIncompleteBody()
+		return nil, readError(err)
 	}
 	return bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r")), nil
 }
@@ -306,7 +306,7 @@ func (cr *chunkedReader) Read(p []byte) (int, error) {
 		if cr.started {
 			var crlf [2]byte
 			if _, err := io.ReadFull(cr.br, crlf[:]); err != nil {
-				return 0, cr.fail(errIncompleteBody())
+				return 0, cr.fail(readError(err))
 			}
 			if crlf != [2]byte{'\r', '\n'} {
 				return 0, cr.fail(core.Errorf("InvalidRequest", "Chunk data is not followed by CRLF in aws-chunked body"))
@@ -346,6 +346,17 @@ func (cr *chunkedReader) Read(p []byte) (int, error) {
 		return n, cr.fail(err)
 	}
 	return n, nil
+}
+
+// readError keeps the error of a reader beneath (the router's signature
+// check of a streamed body answers SignatureDoesNotMatch) and calls any
+// other failure to read an incomplete body.
+func readError(err error) error {
+	var ce *core.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return errIncompleteBody()
 }
 
 func (cr *chunkedReader) fail(err error) error {

@@ -26,7 +26,7 @@ func newAWSCLI(t *testing.T, e *env) *awsCLI {
 	extern.AWSCLIv2(t)
 	home := t.TempDir()
 	return &awsCLI{t: t, endpoint: e.URL, env: []string{
-		"HOME=" + home, "PATH=/usr/bin:/bin", "AWS_ACCESS_KEY_ID=" + acctA, "AWS_SECRET_ACCESS_KEY=sandbox",
+		"HOME=" + home, "PATH=/usr/bin:/bin", "AWS_ACCESS_KEY_ID=" + acctA, "AWS_SECRET_ACCESS_KEY=secret",
 		"AWS_DEFAULT_REGION=us-east-1", "AWS_CONFIG_FILE=" + filepath.Join(home, "none"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "none"), "AWS_PAGER=", "AWS_EC2_METADATA_DISABLED=true",
 	}}

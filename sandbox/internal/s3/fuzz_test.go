@@ -14,17 +14,16 @@ import (
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
 	s3svc "github.com/slab-lab/slab/sandbox/internal/s3"
+	"github.com/slab-lab/slab/sandbox/internal/sbtest"
 )
 
-const fuzzAuth = "AWS4-HMAC-SHA256 Credential=" + acctA + "/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00"
-
-func serve(h http.Handler, method, host, path, query string, hdr http.Header, body []byte) *httptest.ResponseRecorder {
+func serve(t testing.TB, h http.Handler, method, host, path, query string, hdr http.Header, body []byte) *httptest.ResponseRecorder {
 	req := &http.Request{Method: method, URL: &url.URL{Path: path, RawQuery: query}, Host: host, Header: hdr,
 		Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
-	req.Header.Set("Authorization", fuzzAuth)
+	sbtest.Sign(t, req, body, "s3", core.DefaultAccessKey, core.DefaultSecretKey)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
@@ -44,10 +43,10 @@ func FuzzRequest(f *testing.F) {
 	c := core.New()
 	f.Cleanup(func() { _ = c.Store.Close() }) // the body files' temporary directory
 	h := core.NewHandler(c, core.HandlerOptions{Services: []core.Service{s3svc.New(c)}})
-	if rec := serve(h, "PUT", "sandbox", "/fuzz", "", nil, nil); rec.Code != 200 {
+	if rec := serve(f, h, "PUT", "localhost", "/fuzz", "", nil, nil); rec.Code != 200 {
 		f.Fatalf("create bucket: %d %s", rec.Code, rec.Body)
 	}
-	if rec := serve(h, "PUT", "sandbox", "/fuzz/obj", "", nil, []byte("0123456789")); rec.Code != 200 {
+	if rec := serve(f, h, "PUT", "localhost", "/fuzz/obj", "", nil, []byte("0123456789")); rec.Code != 200 {
 		f.Fatalf("put object: %d %s", rec.Code, rec.Body)
 	}
 	for _, s := range []struct {
@@ -94,12 +93,12 @@ func FuzzRequest(f *testing.F) {
 		}
 		sum := md5.Sum(body)
 		hdr.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
-		host := "sandbox"
+		host := "localhost"
 		if vhost {
 			host = "fuzz.localhost:4566"
 		}
 		m := methods[int(method)%len(methods)]
-		rec := serve(h, m, host, "/"+path, query, hdr, body)
+		rec := serve(t, h, m, host, "/"+path, query, hdr, body)
 		if rec.Code >= 500 && rec.Code != 501 {
 			t.Fatalf("%s /%s?%s: %d %s", m, path, query, rec.Code, rec.Body)
 		}
@@ -116,7 +115,7 @@ func FuzzRequest(f *testing.F) {
 			}
 			hdr := http.Header{}
 			hdr.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
-			rec := serve(h, op.method, "sandbox", op.path, op.query, hdr, body)
+			rec := serve(t, h, op.method, "localhost", op.path, op.query, hdr, body)
 			if rec.Code >= 500 && rec.Code != 501 {
 				t.Fatalf("%s ?%s: %d %s", op.method, op.query, rec.Code, rec.Body)
 			}

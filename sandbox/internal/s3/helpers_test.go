@@ -146,10 +146,10 @@ func (e *env) raw(t testing.TB, method, path string, hdr map[string]string, body
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+acctA+"/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00")
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
+	sbtest.Sign(t, req, body, "s3", acctA, sbtest.Secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

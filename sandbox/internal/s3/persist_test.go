@@ -28,7 +28,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 		if err := c.Store.Open(dir); err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(core.NewHandler(c, core.HandlerOptions{Services: []core.Service{svc}}))
+		srv := httptest.NewServer(core.NewHandler(c, core.HandlerOptions{Accounts: sbtest.AnyKey{}, Services: []core.Service{svc}}))
 		cfg := sbtest.Config(srv.URL, acctA, "us-east-1")
 		cfg.HTTPClient = raceFreeClient
 		cli := s3.NewFromConfig(cfg, sdkDefaults, func(o *s3.Options) { o.UsePathStyle = true })
@@ -124,7 +124,7 @@ func TestBodiesAreFilesTheSnapshotRefersTo(t *testing.T) {
 		if err := c.Store.Open(dir); err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(core.NewHandler(c, core.HandlerOptions{Services: []core.Service{svc}}))
+		srv := httptest.NewServer(core.NewHandler(c, core.HandlerOptions{Accounts: sbtest.AnyKey{}, Services: []core.Service{svc}}))
 		cfg := sbtest.Config(srv.URL, acctA, "us-east-1")
 		cfg.HTTPClient = raceFreeClient
 		cli := s3.NewFromConfig(cfg, sdkDefaults, func(o *s3.Options) { o.UsePathStyle = true })
@@ -222,7 +222,7 @@ func TestInlineBodiesOfOlderSandboxesMoveToFiles(t *testing.T) {
 	if err := c.Store.Open(dir); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(core.NewHandler(c, core.HandlerOptions{Services: []core.Service{svc}}))
+	srv := httptest.NewServer(core.NewHandler(c, core.HandlerOptions{Accounts: sbtest.AnyKey{}, Services: []core.Service{svc}}))
 	defer func() { srv.Close(); _ = c.Store.Close() }()
 	cfg := sbtest.Config(srv.URL, acctA, "us-east-1")
 	cfg.HTTPClient = raceFreeClient

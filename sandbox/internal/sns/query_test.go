@@ -17,25 +17,25 @@ import (
 	"time"
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
+	"github.com/slab-lab/slab/sandbox/internal/sbtest"
 	snssvc "github.com/slab-lab/slab/sandbox/internal/sns"
 )
 
 const snsNS = "http://sns.amazonaws.com/doc/2010-03-31/"
 
-const auth = "AWS4-HMAC-SHA256 Credential=AKIDSANDBOXTEST/20260301/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=00"
-
 func post(t *testing.T, endpoint string, params url.Values) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(params.Encode()))
+	body := []byte(params.Encode())
+	req, _ := http.NewRequest(http.MethodPost, endpoint+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	req.Header.Set("Authorization", auth)
+	sbtest.Sign(t, req, body, "sns", "AKIDSANDBOXTEST", sbtest.Secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, body
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
 }
 
 func TestQueryShapes(t *testing.T) {
@@ -174,7 +174,7 @@ func FuzzRequest(f *testing.F) {
 			req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(b)).WithContext(ctx)
 			req.URL.Path = "/" + strings.TrimPrefix(path, "/")
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Authorization", auth)
+			sbtest.Sign(t, req, b, "sns", core.DefaultAccessKey, core.DefaultSecretKey)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			return rec

@@ -13,25 +13,24 @@ import (
 	"time"
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
+	"github.com/slab-lab/slab/sandbox/internal/sbtest"
 	sqssvc "github.com/slab-lab/slab/sandbox/internal/sqs"
 )
 
-const fuzzAuth = "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260301/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00"
-
-func serveOnce(h http.Handler, target, path string, body []byte) *httptest.ResponseRecorder {
+func serveOnce(t testing.TB, h http.Handler, target, path string, body []byte) *httptest.ResponseRecorder {
 	// A short deadline bounds long polls: a fuzzed ReceiveMessage may ask
 	// to wait 20 s on the queue that exists.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)).WithContext(ctx)
 	req.URL.Path = path
-	req.Header.Set("Authorization", fuzzAuth)
 	if target != "" {
 		req.Header.Set("X-Amz-Target", target)
 		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	} else {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	sbtest.Sign(t, req, body, "sqs", core.DefaultAccessKey, core.DefaultSecretKey)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
@@ -75,13 +74,13 @@ func FuzzRequest(f *testing.F) {
 		svc := sqssvc.New(c)
 		c.Endpoint = "http://x"
 		h := core.NewHandler(c, core.HandlerOptions{Services: []core.Service{svc}})
-		if rec := serveOnce(h, "AmazonSQS.CreateQueue", "/", []byte(`{"QueueName":"q"}`)); rec.Code != 200 {
+		if rec := serveOnce(t, h, "AmazonSQS.CreateQueue", "/", []byte(`{"QueueName":"q"}`)); rec.Code != 200 {
 			t.Fatalf("setup: %d %s", rec.Code, rec.Body)
 		}
 		if !strings.HasPrefix(path, "/") {
 			path = "/" + path
 		}
-		rec := serveOnce(h, target, path, body)
+		rec := serveOnce(t, h, target, path, body)
 		if rec.Code >= 500 {
 			t.Fatalf("server error %d: %s", rec.Code, rec.Body)
 		}

@@ -651,7 +651,7 @@ func toSendInput(in sendMessageInput, sender string) (sendInput, error) {
 }
 
 func (s *Service) sendMessage(r *core.Request, in *sendMessageInput) (*sendMessageOutput, error) {
-	si, err := toSendInput(*in, r.AccessKey)
+	si, err := toSendInput(*in, r.Principal.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -773,7 +773,7 @@ func (s *Service) sendMessageBatch(r *core.Request, in *sendMessageBatchInput) (
 			return err
 		}
 		for _, e := range in.Entries {
-			si, err := toSendInput(e.sendMessageInput, r.AccessKey)
+			si, err := toSendInput(e.sendMessageInput, r.Principal.ID)
 			var res sendResult
 			if err == nil {
 				res, err = s.sendTx(tx, q, si)

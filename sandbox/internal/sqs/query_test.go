@@ -1,11 +1,13 @@
 package sqs_test
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"github.com/slab-lab/slab/internal/extern"
+	"github.com/slab-lab/slab/sandbox/internal/sbtest"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,19 +22,20 @@ const sqsNS = "http://queue.amazonaws.com/doc/2012-11-05/"
 // form POST (the sandbox reads only the credential scope of the signature).
 func post(t *testing.T, endpoint, path string, params url.Values) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, endpoint+path, strings.NewReader(params.Encode()))
+	body := []byte(params.Encode())
+	req, err := http.NewRequest(http.MethodPost, endpoint+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDSANDBOXTEST/20260301/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=00")
+	sbtest.Sign(t, req, body, "sqs", "AKIDSANDBOXTEST", sbtest.Secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, body
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
 }
 
 func md5hex(s string) string {
@@ -250,7 +253,7 @@ func TestJSONErrorsCarryTheQueryCode(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 	req.Header.Set("X-Amz-Target", "AmazonSQS.GetQueueUrl")
 	req.Header.Set("X-Amzn-Query-Mode", "true")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDSANDBOXTEST/20260301/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=00")
+	sbtest.Sign(t, req, []byte(`{"QueueName":"nope"}`), "sqs", "AKIDSANDBOXTEST", sbtest.Secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -400,7 +400,7 @@ func TestSendReceiveDelete(t *testing.T) {
 			t.Errorf("missing system attribute %s in %v", k, m.Attributes)
 		}
 	}
-	if m.Attributes["ApproximateReceiveCount"] != "1" || m.Attributes["SenderId"] != "AKIDSANDBOXTEST" {
+	if m.Attributes["ApproximateReceiveCount"] != "1" || m.Attributes["SenderId"] != "000000000000" { // the principal id (of the account root), never the access key
 		t.Fatalf("attributes %v", m.Attributes)
 	}
 	if got := f.receive(t, url, 10, nil); len(got) != 0 {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/slab-lab/slab/sandbox/internal/core"
@@ -30,7 +33,7 @@ func TestGetCallerIdentityDefaultAccount(t *testing.T) {
 }
 
 func TestAccountsFileRefusesUnknownKey(t *testing.T) {
-	env := start(t, core.HandlerOptions{Accounts: core.Accounts{"AKIDSTUDENT1": "111111111111"}})
+	env := start(t, core.HandlerOptions{Accounts: sbtest.Keys(map[string]string{"AKIDSTUDENT1": "111111111111"})})
 	out, err := sts.NewFromConfig(env.For("AKIDSTUDENT1", "eu-west-1")).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(out.Account) != "111111111111" {
 		t.Fatalf("mapped key: %v %v", out, err)
@@ -43,13 +46,13 @@ func TestAccountsFileRefusesUnknownKey(t *testing.T) {
 }
 
 func TestAssumeRoleCredentialsMapToRoleAccount(t *testing.T) {
-	env := start(t, core.HandlerOptions{Accounts: core.Accounts{"AKIDGRADER": "999999999999"}})
+	env := start(t, core.HandlerOptions{Accounts: sbtest.Keys(map[string]string{"AKIDGRADER": "999999999999"})})
 	cli := sts.NewFromConfig(env.For("AKIDGRADER", "us-east-1"))
 	out, err := cli.AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::222222222222:role/grader"), RoleSessionName: aws.String("g")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := sts.NewFromConfig(env.For(aws.ToString(out.Credentials.AccessKeyId), "us-east-1")).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	id, err := sts.NewFromConfig(session(env, out.Credentials)).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(id.Account) != "222222222222" {
 		t.Fatalf("assumed identity: %v %v", id, err)
 	}
@@ -60,5 +63,34 @@ func TestAssumeRoleCredentialsMapToRoleAccount(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" {
 		t.Fatalf("bad arn: %v", err)
+	}
+}
+
+// session is a config signing with temporary credentials.
+func session(env *sbtest.Env, c *ststypes.Credentials) aws.Config {
+	cfg := env.For(aws.ToString(c.AccessKeyId), "us-east-1")
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	return cfg
+}
+
+// TestExpiredSessionToken: temporary credentials end at their Expiration,
+// with ExpiredToken, as on AWS.
+func TestExpiredSessionToken(t *testing.T) {
+	env := start(t, core.HandlerOptions{})
+	now := time.Now()
+	env.Core.Now = func() time.Time { return now }
+	out, err := sts.NewFromConfig(env.Config).AssumeRole(context.Background(), &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/r"), RoleSessionName: aws.String("s")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := sts.NewFromConfig(session(env, out.Credentials))
+	if _, err := cli.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{}); err != nil {
+		t.Fatal(err)
+	}
+	now = aws.ToTime(out.Credentials.Expiration).Add(time.Second)
+	_, err = cli.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ExpiredToken" {
+		t.Fatalf("after expiry: %v", err)
 	}
 }

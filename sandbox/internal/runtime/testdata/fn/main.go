@@ -80,6 +80,18 @@ func main() {
 			return "ok", nil
 		case "big":
 			return strings.Repeat("x", 7<<20), nil
+		case "confined":
+			// What a restricted child sees: its uid, its temporary
+			// directory, its limits, and whether it can read a path the
+			// test names (the data directory's files).
+			var in struct {
+				Read string `json:"read"`
+			}
+			_ = json.Unmarshal(event, &in)
+			limits, _ := os.ReadFile("/proc/self/limits")
+			_, readErr := os.ReadFile(in.Read)
+			return map[string]any{"uid": os.Getuid(), "tmpdir": os.Getenv("TMPDIR"), "home": os.Getenv("HOME"),
+				"limits": string(limits), "readable": readErr == nil}, nil
 		}
 		log.Printf("echo line %d", count)
 		fmt.Println("stdout line")
