@@ -40,9 +40,9 @@ func TestRealismSuite(t *testing.T) {
 	dir := isolateKeepCache(t)
 	files := t.TempDir()
 	var acc strings.Builder
-	acc.WriteString("access_key_id,account_id\n")
+	acc.WriteString("access_key_id,secret_access_key,account_id\n")
 	for i := range 3 {
-		fmt.Fprintf(&acc, "AKIAREALISM%d,3000000000%02d\n", i, i)
+		fmt.Fprintf(&acc, "AKIAREALISM%d,secret,3000000000%02d\n", i, i)
 	}
 	accounts := filepath.Join(files, "accounts.csv")
 	if err := os.WriteFile(accounts, []byte(acc.String()), 0o600); err != nil {
