@@ -101,12 +101,15 @@ func TestAWSStreamingExample(t *testing.T) {
 // a server receives it, so that the SDK, not this package, is the spec.
 func sdkSigned(t testing.TB, method, target, service string, hdr map[string]string, body []byte, at time.Time, token string) *http.Request {
 	t.Helper()
-	var got *http.Request
-	var gotBody []byte
+	type seen struct {
+		r    *http.Request
+		body []byte
+	}
+	ch := make(chan seen, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var buf bytes.Buffer
 		_, _ = buf.ReadFrom(r.Body)
-		got, gotBody = r, buf.Bytes()
+		ch <- seen{r.Clone(context.Background()), buf.Bytes()}
 	}))
 	defer srv.Close()
 	req, _ := http.NewRequest(method, srv.URL+target, bytes.NewReader(body))
@@ -127,8 +130,9 @@ func sdkSigned(t testing.TB, method, target, service string, hdr map[string]stri
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	got.Body = nopBody{bytes.NewReader(gotBody)}
-	return got
+	sn := <-ch
+	sn.r.Body = nopBody{bytes.NewReader(sn.body)}
+	return sn.r
 }
 
 type nopBody struct{ *bytes.Reader }
@@ -216,8 +220,8 @@ func TestSessionTokenIsRead(t *testing.T) {
 
 func presign(t *testing.T, target, service string, at time.Time, expires time.Duration) *http.Request {
 	t.Helper()
-	var got *http.Request
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r }))
+	ch := make(chan *http.Request, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ch <- r.Clone(context.Background()) }))
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+target, nil)
 	q := req.URL.Query()
@@ -233,6 +237,7 @@ func presign(t *testing.T, target, service string, at time.Time, expires time.Du
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	got := <-ch
 	got.Body = nopBody{bytes.NewReader(nil)}
 	return got
 }
