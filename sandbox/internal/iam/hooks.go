@@ -83,12 +83,14 @@ func (s *Service) RolePolicies(tx *core.Tx, account, roleArn string) (core.RoleC
 
 // RoleDocuments implements core.RoleDecider: it copies the role's identity
 // policies in tx and returns them, parsed after tx ends by the function.
+// Its callers enforce (a role session's requests, a function's logging), so
+// like RolePolicies it sees a policy change only once it has propagated.
 func (s *Service) RoleDocuments(tx *core.Tx, account, roleArn string) (func() []*policy.Document, bool) {
 	role, err := s.roleByArn(tx, account, roleArn)
 	if err != nil {
 		return nil, false
 	}
-	snap := roleSnapshot(role)
+	snap := roleSnapshot(enforced(role, s.c.Now()))
 	return func() []*policy.Document {
 		docs := roleDocuments(snap)
 		out := make([]*policy.Document, len(docs))
