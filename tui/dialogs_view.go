@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/slab-lab/slab/internal/safetext"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -112,12 +113,12 @@ func (m *Model) progressLines(ps []ResourceProgress, w int) []string {
 		default:
 			icon = s.Skip.Render("-")
 		}
-		line := icon + " " + p.Resource
+		line := icon + " " + safetext.Line(p.Resource)
 		if p.Action != "" {
-			line += s.Muted.Render(" · " + p.Action)
+			line += s.Muted.Render(" · " + safetext.Line(p.Action))
 		}
 		if p.Detail != "" {
-			line += s.Muted.Render(" · " + p.Detail)
+			line += s.Muted.Render(" · " + safetext.Line(p.Detail))
 		}
 		out = append(out, truncate(line, w))
 	}
@@ -150,7 +151,7 @@ func (m *Model) performLines(w int) (string, []string) {
 			lines = append(lines, wrapLines(fmt.Sprintf("Step %d needs step %s first: %s not exist yet.", st.Number, strings.Join(names, ", "), map[bool]string{true: "it does", false: "they do"}[len(names) == 1]), w, s.Notice)...)
 			lines = append(lines, "")
 			for _, it := range p.plan {
-				lines = append(lines, wrapLines("• "+it, w, s.Info)...)
+				lines = append(lines, wrapLines("• "+safetext.Line(it), w, s.Info)...)
 			}
 			lines = append(lines, "", s.Bold.Render(fmt.Sprintf("Perform step %s first, then step %d?", joinNumbers(p.missing), st.Number))+" "+s.Key.Render("y")+" yes  "+s.Key.Render("n")+" no")
 			break
@@ -181,13 +182,13 @@ func (m *Model) performLines(w int) (string, []string) {
 		lines = append(lines, "slab will do this step for you through the AWS SDK, against "+s.Bold.Render(m.opts.Target.Describe)+":", "")
 		switch {
 		case p.planErr != "":
-			lines = append(lines, wrapLines("Could not list the changes beforehand: "+p.planErr, w, s.Problem)...)
+			lines = append(lines, wrapLines("Could not list the changes beforehand: "+safetext.Text(p.planErr), w, s.Problem)...)
 			lines = append(lines, "It creates what is missing and fixes what differs; it is safe to repeat.")
 		case len(p.plan) == 0:
 			lines = append(lines, "It creates what is missing and fixes what differs; it is safe to repeat.")
 		default:
 			for _, it := range p.plan {
-				lines = append(lines, wrapLines("• "+it, w, s.Info)...)
+				lines = append(lines, wrapLines("• "+safetext.Line(it), w, s.Info)...)
 			}
 		}
 		if m.opts.Target.IsAWS() {
@@ -222,12 +223,12 @@ func (m *Model) performLines(w int) (string, []string) {
 		case p.err != nil && strings.Contains(p.err.Error(), "context canceled"):
 			lines = append(lines, s.Notice.Render("Cancelled. What was done is listed above; p runs the step again and finishes it."))
 		case p.err != nil:
-			lines = append(lines, wrapLines("Failed: "+p.err.Error(), w, s.Problem)...)
+			lines = append(lines, wrapLines("Failed: "+safetext.Text(p.err.Error()), w, s.Problem)...)
 		default:
 			for _, r := range p.outcome.Resources {
-				line := s.Pass.Render("✓") + " " + r.Resource + s.Muted.Render(" · "+r.Action)
+				line := s.Pass.Render("✓") + " " + safetext.Line(r.Resource) + s.Muted.Render(" · "+safetext.Line(r.Action))
 				if r.Detail != "" {
-					line += s.Muted.Render(" · " + r.Detail)
+					line += s.Muted.Render(" · " + safetext.Line(r.Detail))
 				}
 				lines = append(lines, truncate(line, w))
 			}
@@ -259,15 +260,15 @@ func (m *Model) cleanupLines(w int) (string, []string) {
 				if i == len(g.Items)-1 {
 					branch = "└─ "
 				}
-				line := branch + it.Resource
+				line := branch + safetext.Line(it.Resource)
 				if it.Detail != "" {
-					line += s.Muted.Render(" · " + it.Detail)
+					line += s.Muted.Render(" · " + safetext.Line(it.Detail))
 				}
 				lines = append(lines, truncate(line, w))
 			}
 		}
 		for _, n := range c.plan.Notes {
-			lines = append(lines, wrapLines(n, w, s.Muted)...)
+			lines = append(lines, wrapLines(safetext.Text(n), w, s.Muted)...)
 		}
 		lines = append(lines, "")
 		if m.opts.Target.IsAWS() {
@@ -295,7 +296,7 @@ func (m *Model) cleanupLines(w int) (string, []string) {
 		case c.err != nil && strings.Contains(c.err.Error(), "context canceled"):
 			lines = append(lines, s.Notice.Render("Cancelled. x runs the cleanup again; it is safe to repeat."))
 		case c.err != nil:
-			lines = append(lines, wrapLines("Cleanup failed: "+c.err.Error(), w, s.Problem)...)
+			lines = append(lines, wrapLines("Cleanup failed: "+safetext.Text(c.err.Error()), w, s.Problem)...)
 		case c.plan.Count() == 0 && len(c.progress) == 0:
 			lines = append(lines, s.Pass.Render("Nothing of the lab was found: there is nothing to clean up."))
 		case c.report.Verified:
@@ -303,9 +304,9 @@ func (m *Model) cleanupLines(w int) (string, []string) {
 		default:
 			lines = append(lines, s.Problem.Render(fmt.Sprintf("%d deleted, but these are still there:", len(c.report.Deleted))))
 			for _, lo := range c.report.Leftovers {
-				lines = append(lines, "• "+lo.Resource+s.Muted.Render(" · "+lo.Reason))
+				lines = append(lines, "• "+safetext.Line(lo.Resource)+s.Muted.Render(" · "+safetext.Line(lo.Reason)))
 				if lo.Command != "" {
-					lines = append(lines, wrapLines("    "+lo.Command, w, s.CommandTitle)...)
+					lines = append(lines, wrapLines("    "+safetext.Line(lo.Command), w, s.CommandTitle)...)
 				}
 			}
 		}
@@ -339,7 +340,7 @@ func (m *Model) costLines(w int) []string {
 		lines = append(lines, "", s.Muted.Render("list prices as of "+c.PricesAsOf+"; always-free allowances only"))
 	}
 	for _, n := range c.Notes {
-		lines = append(lines, wrapLines(n, w, s.Muted)...)
+		lines = append(lines, wrapLines(safetext.Text(n), w, s.Muted)...)
 	}
 	return lines
 }

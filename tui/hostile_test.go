@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/slab-lab/slab/checks"
 	"github.com/slab-lab/slab/internal/safetext"
 	"github.com/slab-lab/slab/lab"
+	"github.com/slab-lab/slab/steps"
 )
 
 // sgrOnly matches the tutor's own styling (SGR sequences); anything else
@@ -58,4 +60,56 @@ func TestTutorShowsHostileValuesInert(t *testing.T) {
 	if strings.Contains(raw, "\x1b") {
 		t.Errorf("an escape other than styling reached the screen")
 	}
+}
+
+// assertInert fails when the frame drives the terminal beyond the tutor's
+// own styling.
+func (h *harness) assertInert(what string) {
+	h.t.Helper()
+	raw := sgrOnly.ReplaceAllString(h.rawScreen(), "")
+	if r, i := safetext.Unsafe(raw); i >= 0 {
+		h.t.Errorf("%s: %U at byte %d of the screen: %q", what, r, i, raw[max(0, i-40):min(len(raw), i+40)])
+	}
+	if strings.Contains(raw, "\x1b") {
+		h.t.Errorf("%s: an escape other than styling reached the screen", what)
+	}
+}
+
+// The perform and cleanup screens show resource names, details, leftovers
+// and AWS's error texts, all of which can quote what a student stored: they
+// reach the screen as visible escapes too.
+func TestPerformAndCleanupScreensShowHostileValuesInert(t *testing.T) {
+	bad := safetext.Hostile[0] // an OSC title sequence
+	o := sandboxOptions(&store{})
+	o.Hooks.PlanPerform = func(ctx context.Context, stepID string, c PerformChoice) (PerformPlan, error) {
+		return PerformPlan{Items: []string{"update queue policy " + bad}}, nil
+	}
+	o.Hooks.Perform = func(ctx context.Context, stepID string, c PerformChoice, progress func(ResourceProgress)) (steps.Outcome, error) {
+		progress(ResourceProgress{Resource: "queue " + bad, Action: "update", State: Done, Detail: "saw " + bad})
+		return steps.Outcome{}, errors.New("AccessDenied: policy says " + bad)
+	}
+	o.Hooks.CleanupPlan = func(ctx context.Context) (CleanupPlan, error) {
+		return CleanupPlan{Groups: []CleanupGroup{{Title: "Lambda functions", Items: []CleanupItem{{Resource: "fn " + bad, Detail: "tag " + bad}}}},
+			Notes: []string{"kept role " + bad}}, nil
+	}
+	o.Hooks.Cleanup = func(ctx context.Context, p CleanupPlan, progress func(ResourceProgress)) (CleanupReport, error) {
+		progress(ResourceProgress{Resource: "fn " + bad, Action: "delete", State: Failed, Detail: "refused " + bad})
+		return CleanupReport{Leftovers: []Leftover{{Resource: "fn " + bad, Reason: "still " + bad, Command: "aws lambda delete-function --function-name " + bad}}}, nil
+	}
+	h := start(t, o, 120, 40)
+	h.waitFor("What and why")
+	h.keys("5", "p")
+	h.settle(`update queue policy \x1b]0;pwned title\x07`)
+	h.assertInert("perform plan")
+	h.keys("y")
+	h.settle(`Failed: AccessDenied: policy says \x1b]0;pwned title\x07`)
+	h.assertInert("perform result")
+	h.keys("esc")
+	h.keys("x")
+	h.settle(`fn \x1b]0;pwned title\x07`, `kept role \x1b]0;pwned title\x07`)
+	h.assertInert("cleanup plan")
+	h.keys("y")
+	h.settle(`still \x1b]0;pwned title\x07`)
+	h.assertInert("cleanup leftovers")
+	h.quit()
 }

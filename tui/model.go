@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/slab-lab/slab/internal/safetext"
 	"sort"
 	"strings"
 	"sync"
@@ -292,7 +293,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.doc != nil && m.doc.key == msg.Key {
 			m.doc.loading = false
 			if msg.Err != nil {
-				m.doc.err = msg.Err.Error()
+				m.doc.err = safetext.Text(msg.Err.Error())
 			} else {
 				m.doc.vp.SetContent(msg.Text)
 			}
@@ -697,7 +698,9 @@ func plural(n int) string {
 // ---- status line
 
 func (m *Model) setStatus(k statusKind, s string) tea.Cmd {
-	m.status, m.statusK = s, k
+	// Status text often carries an AWS error, which can quote what a
+	// student stored: it reaches the terminal escaped, like check results.
+	m.status, m.statusK = safetext.Line(s), k
 	m.statusSeq++
 	seq := m.statusSeq
 	d := 8 * time.Second
@@ -940,7 +943,7 @@ func (m *Model) handleJob(msg tea.Msg) tea.Cmd {
 		}
 		if msg.Err != nil {
 			if !errors.Is(msg.Err, context.Canceled) {
-				m.costErr = msg.Err.Error()
+				m.costErr = safetext.Line(msg.Err.Error())
 			}
 			return nil
 		}
