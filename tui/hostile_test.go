@@ -11,6 +11,7 @@ import (
 	"github.com/slab-lab/slab/checks"
 	"github.com/slab-lab/slab/internal/safetext"
 	"github.com/slab-lab/slab/lab"
+	"github.com/slab-lab/slab/state"
 	"github.com/slab-lab/slab/steps"
 )
 
@@ -111,5 +112,31 @@ func TestPerformAndCleanupScreensShowHostileValuesInert(t *testing.T) {
 	h.keys("y")
 	h.settle(`still \x1b]0;pwned title\x07`)
 	h.assertInert("cleanup leftovers")
+	h.quit()
+}
+
+// The finish screen quotes the chain's evidence, rows a student wrote into
+// the table among it: Markdown rendering must not let them drive the
+// terminal or turn into links.
+func TestFinishScreenShowsHostileEvidenceInert(t *testing.T) {
+	o := sandboxOptions(&store{})
+	o.State.Steps = map[string]state.StepRecord{}
+	for _, s := range steps.All[:7] {
+		o.State.Steps[s.ID] = state.StepRecord{Status: "pass", Score: 4, MaxScore: 4, CheckedAt: testNow}
+	}
+	o.State.Current = lab.StepEndToEnd
+	var ev []string
+	for _, h := range safetext.Hostile {
+		ev = append(ev, "row "+h)
+	}
+	o.Hooks.RunChecks = func(ctx context.Context, stepID string, progress func(checks.Result)) ([]checks.Result, error) {
+		return []checks.Result{{CheckID: "end-to-end.s3-rows", Status: checks.Pass, Weight: 2,
+			Summary: "a .json upload reached the table (row " + safetext.Hostile[0] + ")", Evidence: ev[:6]}}, nil
+	}
+	h := start(t, o, 120, 40)
+	h.waitFor("7/8 steps verified")
+	h.keys("c")
+	h.settle("The chain works: all 8 steps verified", `\x1b]0;pwned title\x07`)
+	h.assertInert("finish screen")
 	h.quit()
 }

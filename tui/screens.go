@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/slab-lab/slab/internal/safetext"
 	"regexp"
 	"strings"
 	"time"
@@ -142,9 +143,11 @@ func (m *Model) finishMarkdown() func() (string, error) {
 	end := m.views[len(steps.All)-1]
 	for _, r := range end.results {
 		if r.Status == checks.Pass || r.Status == checks.Warn {
-			fmt.Fprintf(&b, "- %s\n", r.Summary)
+			// Summaries and evidence quote rows a student wrote: escaped
+			// for Markdown and the terminal before glamour sees them.
+			fmt.Fprintf(&b, "- %s\n", safetext.Markdown(r.Summary))
 			for _, e := range r.Evidence {
-				fmt.Fprintf(&b, "  - `%s`\n", strings.ReplaceAll(e, "`", "'"))
+				fmt.Fprintf(&b, "  - `%s`\n", strings.ReplaceAll(safetext.Line(safetext.Truncate(e, safetext.MaxItem)), "`", "'"))
 			}
 		}
 	}
