@@ -142,6 +142,7 @@ func (e *Engine) mappingProblem(m lambda.Mapping) string {
 	problem := ""
 	var roleCheck core.RoleCheck
 	haveRole := false
+	var queuePolicy, account, role string
 	_ = e.c.Store.View(func(tx *core.Tx) error {
 		f, ok := e.lm.Function(tx, m.Scope(), m.FunctionArn)
 		if !ok {
@@ -159,17 +160,19 @@ func (e *Engine) mappingProblem(m lambda.Mapping) string {
 				roleCheck = func(string, string, map[string]string) bool { return false }
 			}
 		}
-		// A queue of another account (its policy changed, or a mapping
-		// made before the rule) is drained only while its policy allows
-		// the role: AWS's cross-account rule, both sides.
-		for _, action := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"} {
-			if !core.CrossAccountAllows(q.Policy, f.Scope.Account, f.Role, action, m.EventSourceArn) {
-				problem = fmt.Sprintf("The function execution role does not have permissions to call %s on SQS", strings.TrimPrefix(action, "sqs:"))
-				return nil
-			}
-		}
+		queuePolicy, account, role = q.Policy, f.Scope.Account, f.Role
 		return nil
 	})
+	// A queue of another account (its policy changed, or a mapping made
+	// before the rule) is drained only while its policy allows the role:
+	// AWS's cross-account rule, both sides. Parsed after the transaction.
+	if problem == "" && account != "" {
+		for _, action := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"} {
+			if !core.CrossAccountAllows(queuePolicy, account, role, action, m.EventSourceArn) {
+				return fmt.Sprintf("The function execution role does not have permissions to call %s on SQS", strings.TrimPrefix(action, "sqs:"))
+			}
+		}
+	}
 	// The role's policies are evaluated after the transaction.
 	if problem == "" && roleCheck != nil {
 		for _, action := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"} {

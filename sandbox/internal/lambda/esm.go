@@ -205,6 +205,25 @@ func (d *roleDecisions) decide(tx *core.Tx, iam core.IAMView, f Function, action
 	return false, errUndecided
 }
 
+// decideQueue is decide for the queue's side of a source in another
+// account: its policy text is copied in tx and parsed and evaluated
+// outside, like the role's. A queue of the function's own account needs
+// no decision.
+func (d *roleDecisions) decideQueue(f Function, queuePolicy, action, resource string) (bool, error) {
+	if parts := strings.SplitN(resource, ":", 6); len(parts) == 6 && (parts[4] == "" || parts[4] == f.Account) {
+		return true, nil
+	}
+	key := "queue\x00" + f.Account + "\x00" + f.Role + "\x00" + action + "\x00" + resource + "\x00" + queuePolicy
+	if v, ok := d.known[key]; ok {
+		return v, nil
+	}
+	account, role := f.Account, f.Role
+	d.need = append(d.need, pendingDecision{key: key, action: action, resource: resource, check: func(action, resource string, _ map[string]string) bool {
+		return core.CrossAccountAllows(queuePolicy, account, role, action, resource)
+	}})
+	return false, errUndecided
+}
+
 // updateDeciding runs fn in Update, deciding between attempts (outside
 // the transaction) the role policies it asks about.
 func (s *Service) updateDeciding(fn func(tx *core.Tx, d *roleDecisions) error) error {
@@ -256,7 +275,11 @@ func (s *Service) checkSource(tx *core.Tx, sourceArn string, f Function, d *role
 	// Another account's queue: its policy must allow the role as well.
 	if haveSQS {
 		for _, action := range sqsRequirements {
-			if !core.CrossAccountAllows(q.Policy, f.Account, f.Role, action, sourceArn) {
+			allowed, err := d.decideQueue(f, q.Policy, action, sourceArn)
+			if err != nil {
+				return err
+			}
+			if !allowed {
 				return invalidParam("The provided execution role does not have permissions to call %s on SQS", strings.TrimPrefix(action, "sqs:"))
 			}
 		}
