@@ -457,3 +457,56 @@ func TestTimeoutHonouredWhenACheckIgnoresItsContext(t *testing.T) {
 		t.Errorf("the next student was not graded: %+v", rows[1])
 	}
 }
+
+// TestGradeSuffixedStudentThroughTheGraderPolicy grades a student whose lab
+// carries a name suffix through a role holding only the generated grader
+// policy, in a sandbox that authorizes every request of a role session: no
+// check may answer AccessDenied (an error row). A role whose policy was
+// generated for other names does meet AccessDenied, so the test can fail.
+func TestGradeSuffixedStudentThroughTheGraderPolicy(t *testing.T) {
+	c := newClass(t, 3, 0)
+	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"sts:AssumeRole"}]}`, account(0))
+	policyFor := func(n lab.Names) string {
+		doc, err := json.Marshal(checks.GraderPolicy(n, "aws"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(doc)
+	}
+	alice := lab.DefaultNames().WithSuffix("alice")
+	for i, doc := range map[int]string{1: policyFor(lab.DefaultNames()), 2: policyFor(lab.DefaultNames().WithSuffix("bob"))} {
+		f := c.fixture(t, i)
+		f.Role("slab-grader", trust, nil, map[string]string{"slab-grader": doc})
+		stepsOneToThree(t, f, alice)
+	}
+	base := c.base()
+	base.AccessKeyID, base.SecretAccessKey = key(0), "secret"
+	students := []grade.Student{
+		{Name: "alice", AccountID: account(1), RoleName: "slab-grader", NameSuffix: "alice"},
+		{Name: "alice-wrong-policy", AccountID: account(2), RoleName: "slab-grader", NameSuffix: "alice"},
+	}
+	rows := grade.Run(context.Background(), students, grade.Options{Base: base, Names: lab.DefaultNames(), Rubric: &grade.Rubric{}})
+	byName := map[string]grade.Row{}
+	for _, r := range rows {
+		byName[r.Student] = r
+	}
+	r := byName["alice"]
+	if r.Error != "" {
+		t.Fatalf("alice: %s", r.Error)
+	}
+	if _, errored := r.Failing(); len(errored) > 0 {
+		for _, ch := range r.Checks {
+			if ch.Status == "error" {
+				t.Errorf("alice: %s errored: %s", ch.ID, ch.Summary)
+			}
+		}
+	}
+	for _, id := range []string{"iam-role.exists", "dynamodb-table.exists"} {
+		if s := r.StatusOf(id); s != "pass" {
+			t.Errorf("alice: %s is %q, want pass", id, s)
+		}
+	}
+	if _, errored := byName["alice-wrong-policy"].Failing(); len(errored) == 0 && byName["alice-wrong-policy"].Error == "" {
+		t.Errorf("a grader policy for other names met no AccessDenied: the sandbox did not authorize the grader's session")
+	}
+}

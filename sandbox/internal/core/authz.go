@@ -82,6 +82,8 @@ func accessDenied(service, proto, who, action, resource string, explicit bool) *
 type actionFields struct {
 	TableName     string
 	QueueURL      string `json:"QueueUrl"`
+	QueueName     string
+	QueueOwner    string `json:"QueueOwnerAWSAccountId"`
 	TopicArn      string
 	LogGroupName  string `json:"logGroupName"`
 	LogStreamName string `json:"logStreamName"`
@@ -115,6 +117,7 @@ func requestAction(r *Request, proto string) (action, resource string) {
 		}
 		op = form.Get("Action")
 		f.QueueURL, f.TopicArn = form.Get("QueueUrl"), form.Get("TopicArn")
+		f.QueueName, f.QueueOwner = form.Get("QueueName"), form.Get("QueueOwnerAWSAccountId")
 		f.RoleName, f.PolicyArn = form.Get("RoleName"), form.Get("PolicyArn")
 		if f.PolicyArn == "" {
 			f.PolicyArn = form.Get("PolicySourceArn")
@@ -149,6 +152,14 @@ func requestAction(r *Request, proto string) (action, resource string) {
 					resource = "arn:aws:sqs:" + sc.Region + ":" + parts[0] + ":" + parts[1]
 				}
 			}
+		} else if f.QueueName != "" {
+			// GetQueueUrl and CreateQueue name the queue, not its URL;
+			// AWS authorizes them on the queue's ARN all the same.
+			owner := f.QueueOwner
+			if owner == "" {
+				owner = sc.Account
+			}
+			resource = "arn:aws:sqs:" + sc.Region + ":" + owner + ":" + f.QueueName
 		}
 	case "sns":
 		if f.TopicArn != "" {
