@@ -662,15 +662,13 @@ func zipWith(t *testing.T, name, body string) []byte {
 	return buf.Bytes()
 }
 
-// TestRoleSessionIsAuthorized: a role session may do only what its role's
-// identity policies allow, with each service's AccessDenied; an explicit
-// deny wins over an allow; the account root is allowed everything.
-func TestRoleSessionIsAuthorized(t *testing.T) {
-	srv := authSandbox(t)
-	root := keyConfig(srv.URL(), "test", "test", "")
-	im := iam.NewFromConfig(root)
+// workerSession creates role worker (trusting the account) and queue
+// jobs as root, assumes the role, and returns the session's config and a
+// SendMessage to jobs made as that session.
+func workerSession(t *testing.T, url string, root aws.Config) (aws.Config, func() error) {
+	t.Helper()
 	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`
-	if _, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("worker"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+	if _, err := iam.NewFromConfig(root).CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("worker"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
 		t.Fatal(err)
 	}
 	q, err := sqs.NewFromConfig(root).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("jobs")})
@@ -682,16 +680,26 @@ func TestRoleSessionIsAuthorized(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := out.Credentials
-	sess := keyConfig(srv.URL(), aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
-	send := func() error {
+	sess := keyConfig(url, aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	return sess, func() error {
 		_, err := sqs.NewFromConfig(sess).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("m")})
 		return err
 	}
+}
+
+// TestRoleSessionIsAuthorized: a role session may do only what its role's
+// identity policies allow, with each service's AccessDenied; an explicit
+// deny wins over an allow; the account root is allowed everything.
+func TestRoleSessionIsAuthorized(t *testing.T) {
+	srv := authSandbox(t)
+	root := keyConfig(srv.URL(), "test", "test", "")
+	im := iam.NewFromConfig(root)
+	sess, send := workerSession(t, srv.URL(), root)
 	ae := apiError(t, "sqs without a policy", send(), "AccessDenied", 403)
 	if want := "User: arn:aws:sts::000000000000:assumed-role/worker/w is not authorized to perform: sqs:SendMessage on resource: arn:aws:sqs:us-east-1:000000000000:jobs because no identity-based policy allows the sqs:SendMessage action"; ae.ErrorMessage() != want {
 		t.Errorf("message %q, want %q", ae.ErrorMessage(), want)
 	}
-	_, err = dynamodb.NewFromConfig(sess).ListTables(ctx, &dynamodb.ListTablesInput{})
+	_, err := dynamodb.NewFromConfig(sess).ListTables(ctx, &dynamodb.ListTablesInput{})
 	apiError(t, "dynamodb without a policy", err, "AccessDeniedException", 400)
 	_, err = s3.NewFromConfig(sess, func(o *s3.Options) { o.UsePathStyle = true }).ListBuckets(ctx, &s3.ListBucketsInput{})
 	apiError(t, "s3 without a policy", err, "AccessDenied", 403)

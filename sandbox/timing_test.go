@@ -23,7 +23,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/slab-lab/slab/internal/extern"
@@ -279,29 +278,12 @@ func TestRoleSessionSeesPolicyChangesAfterPropagation(t *testing.T) {
 	srv, root := startTimed(t, sandbox.AWS, scale)
 	tm := sandbox.TimingFor(sandbox.AWS, scale)
 	im := iam.NewFromConfig(root)
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}`
-	if _, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("worker"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
-		t.Fatal(err)
-	}
-	q, err := sqs.NewFromConfig(root).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("jobs")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := sts.NewFromConfig(root).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::000000000000:role/worker"), RoleSessionName: aws.String("w")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := out.Credentials
-	sess := keyConfig(srv.URL(), aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
-	send := func() error {
-		_, err := sqs.NewFromConfig(sess).SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("m")})
-		return err
-	}
+	_, send := workerSession(t, srv.URL(), root)
 	if _, err := im.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("worker"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonSQSFullAccess")}); err != nil {
 		t.Fatal(err)
 	}
 	attached := time.Now()
-	err = send()
+	err := send()
 	if time.Since(attached) < tm.IAMPolicy {
 		apiError(t, "sqs right after attaching the policy", err, "AccessDenied", 403)
 	}
